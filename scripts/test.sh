@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The project's one test command: installs what the tests need (idempotently), then runs the
+# formatting check, clippy, the whole test suite and the docs build.
+#
+#   scripts/test.sh            # everything
+#   SKIP_INSTALL=1 scripts/test.sh   # do not touch apt/pip (for machines that already have them)
+#
+# Interop tests find the reference implementations through these variables, exported below:
+#   ZK_JAVA_CLASSPATH  classpath of Debian's Apache ZooKeeper 3.8 (server, Java client, zkCli)
+#   ZK_PYTHON          a python3 with kazoo installed (virtualenv under target/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+install_deps() {
+    # Apache ZooKeeper 3.8 (server, Java client, zkCli) from Debian, for interop tests.
+    if ! dpkg -s zookeeper >/dev/null 2>&1; then
+        log "installing Debian's zookeeper package"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq zookeeper >/dev/null
+    fi
+    # kazoo, a Python ZooKeeper client nobody here wrote, in a virtualenv under target/.
+    if ! target/venv/bin/python -c 'import kazoo' >/dev/null 2>&1; then
+        log "creating target/venv with kazoo"
+        python3 -m venv target/venv
+        target/venv/bin/pip install -q --disable-pip-version-check kazoo
+    fi
+}
+
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+    install_deps
+fi
+
+# Classpath for the reference server and Java client (Debian installs the jars here).
+ZK_JAVA_CLASSPATH=$(ls /usr/share/java/*.jar 2>/dev/null | tr '\n' ':' || true)
+export ZK_JAVA_CLASSPATH
+export ZK_PYTHON="$root/target/venv/bin/python"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "dependency direction: library crates below zk-server must not pull in tokio"
+for crate in zk-proto zk-tree zk-storage zk-zab; do
+    if [ -d "$crate" ] && cargo tree -p "$crate" -e normal --locked 2>/dev/null | grep -q '^.*tokio v'; then
+        echo "error: $crate depends on tokio" >&2
+        exit 1
+    fi
+done
+
+log "cargo test"
+cargo test --workspace --locked
+
+log "cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+log "all checks passed"
