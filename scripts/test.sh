@@ -35,7 +35,8 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 fi
 
 # Classpath for the reference server and Java client (Debian installs the jars here).
-ZK_JAVA_CLASSPATH=$(ls /usr/share/java/*.jar 2>/dev/null | tr '\n' ':' || true)
+# zookeeper.jar's manifest lists its own dependencies (jute, netty, slf4j-api, ...).
+ZK_JAVA_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
 export ZK_JAVA_CLASSPATH
 export ZK_PYTHON="$root/target/venv/bin/python"
 

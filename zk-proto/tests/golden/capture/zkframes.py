@@ -293,7 +293,11 @@ def decode_response_body(op, r):
             else:
                 sub, _ = decode_response_body(t, r)
                 parts.append("%s(err=%d %s)" % (OPS.get(t, str(t)), err, sub))
-        return "results=[" + "; ".join(parts) + "]", ("failure" if failed else None)
+        if not failed:
+            return "results=[" + "; ".join(parts) + "]", None
+        # multi (14) is atomic: one error means the whole transaction failed.
+        # multiRead (22) is not: other sub-results are still real results.
+        return "results=[" + "; ".join(parts) + "]", ("failure" if op == 14 else "partial-error")
     # no body: delete, setWatches, auth, ping, closeSession, check/removeWatches
     return "", None
 
