@@ -14,6 +14,19 @@
 //! - [`stat`], [`acl`]: [`Stat`], [`StatPersisted`], [`Id`], [`Acl`], [`Perms`].
 //! - [`path`]: path validation exactly as `PathUtils.validatePath`.
 //! - [`error`]: [`Error`], the decoding error that names the field and offset.
+//! - [`connect`]: the handshake, [`ConnectRequest`] and [`ConnectResponse`] (optional `readOnly`).
+//! - [`records`]: every client request and response record ([`CreateRequest`],
+//!   [`GetDataResponse`], ...).
+//! - [`create_mode`]: [`CreateMode`] and the stored `ephemeralOwner` encodings
+//!   ([`EphemeralOwner`]).
+//! - [`watch`]: [`WatcherEvent`] notifications, [`EventType`], [`KeeperState`], [`AddWatchMode`],
+//!   [`WatcherType`].
+//! - [`multi`]: [`MultiRequest`] / [`MultiOp`] and [`MultiResponse`] / [`MultiResult`].
+//! - [`request`], [`response`]: [`Request`] (one variant per client op) and [`Response`], with
+//!   whole-frame encoding and decoding.
+//! - [`four_letter`]: [`FourLetterWord`], the admin commands (`ruok`, `srvr`, ...).
+//! - [`txn`]: transaction records as logged and proposed: [`txn::TxnLogEntry`], [`txn::Txn`].
+//! - [`quorum`]: server-to-server records: [`quorum::QuorumPacket`], election messages.
 //!
 //! # Example
 //!
@@ -30,6 +43,41 @@
 //! assert_eq!(err.to_string(),
 //!            "truncated input reading ReplyHeader.zxid at offset 4: need 8 bytes, 1 left");
 //! ```
+//!
+//! A request and its reply, as a client and a server each see them:
+//!
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use zk_proto::frame::FrameDecoder;
+//! use zk_proto::{ErrorCode, GetDataRequest, GetDataResponse, OpCode, ReplyHeader, Request,
+//!                Response, Stat, Xid, Zxid};
+//!
+//! // Client: encode a getData request frame.
+//! let request = Request::GetData(GetDataRequest { path: "/app/config".into(), watch: true });
+//! let mut wire = BytesMut::new();
+//! request.write_frame(Xid(1), &mut wire);
+//!
+//! // Server: split the stream into frames and decode the request.
+//! let frames = FrameDecoder::default();
+//! let (header, decoded) = Request::decode(frames.decode(&mut wire)?.unwrap())?;
+//! assert_eq!((header.xid, header.op, &decoded), (Xid(1), OpCode::GetData, &request));
+//!
+//! // Server: answer it.
+//! let reply = Response::GetData(GetDataResponse {
+//!     data: Some(Bytes::from_static(b"v1")),
+//!     stat: Stat { data_length: 2, ..Stat::default() },
+//! });
+//! let reply_header = ReplyHeader { xid: header.xid, zxid: Zxid(5), err: ErrorCode::Ok };
+//! reply.write_frame(&reply_header, &mut wire);
+//!
+//! // Client: the xid says which request this answers, hence which op's body to expect.
+//! let frame = frames.decode(&mut wire)?.unwrap();
+//! let (got_header, body) = Response::decode_frame(OpCode::GetData, frame)?;
+//! assert_eq!(got_header.err, ErrorCode::Ok);
+//! let Response::GetData(data) = body else { unreachable!() };
+//! assert_eq!(data.data.as_deref(), Some(&b"v1"[..]));
+//! # Ok::<(), zk_proto::Error>(())
+//! ```
 
 #[macro_use]
 pub mod jute;
@@ -41,7 +89,18 @@ pub mod header;
 pub mod id;
 pub mod op_code;
 pub mod path;
+pub mod quorum;
 pub mod stat;
+pub mod txn;
+
+pub mod connect;
+pub mod create_mode;
+pub mod four_letter;
+pub mod multi;
+pub mod records;
+pub mod request;
+pub mod response;
+pub mod watch;
 
 pub use acl::{Acl, Id, Perms};
 pub use error::{Error, Result};
@@ -51,3 +110,21 @@ pub use id::{Epoch, SessionId, Xid, Zxid};
 pub use jute::Jute;
 pub use op_code::OpCode;
 pub use stat::{Stat, StatPersisted};
+
+pub use connect::{ConnectRequest, ConnectResponse};
+pub use create_mode::{CreateMode, EphemeralOwner, EphemeralType};
+pub use four_letter::FourLetterWord;
+pub use multi::{MultiHeader, MultiOp, MultiRequest, MultiResponse, MultiResult};
+pub use records::{
+    AddWatchRequest, AuthPacket, CheckVersionRequest, CheckWatchesRequest, ClientInfo,
+    Create2Response, CreateRequest, CreateResponse, CreateTtlRequest, DeleteContainerRequest,
+    DeleteRequest, ErrorResponse, ExistsRequest, ExistsResponse, GetAclRequest, GetAclResponse,
+    GetAllChildrenNumberRequest, GetAllChildrenNumberResponse, GetChildren2Request,
+    GetChildren2Response, GetChildrenRequest, GetChildrenResponse, GetDataRequest, GetDataResponse,
+    GetEphemeralsRequest, GetEphemeralsResponse, GetSaslRequest, ReconfigRequest,
+    RemoveWatchesRequest, SetAclRequest, SetAclResponse, SetDataRequest, SetDataResponse,
+    SetSaslResponse, SetWatches, SetWatches2, SyncRequest, SyncResponse, WhoAmIResponse,
+};
+pub use request::Request;
+pub use response::Response;
+pub use watch::{AddWatchMode, EventType, KeeperState, WatcherEvent, WatcherType};
