@@ -1,0 +1,486 @@
+//! [`ServerCore`]: the deterministic heart of the server — sessions, the tree, watches and the
+//! write pipeline — with no sockets, files, threads or clocks inside.
+//!
+//! The tokio shell ([`crate::server`]) owns the sockets and the log; it feeds the core inputs
+//! and executes the [`Action`]s the core returns, in order:
+//!
+//! ```text
+//!   connection tasks ──on_connect / on_request / on_disconnect──▶ ServerCore ──Send / Close──▶ connections
+//!   sync thread ───────on_durable(zxid)──────────────────────────▶     │      ──Append(txn)──▶ sync thread
+//!   timer ─────────────tick(now)─────────────────────────────────▶     │
+//! ```
+//!
+//! # The write path
+//!
+//! A write is *prepared* against the tree plus every change already proposed but not yet
+//! applied (ZooKeeper's PrepRequestProcessor, [`zk_tree::prep`]), which yields a transaction —
+//! an error transaction if a check failed, because failed writes consume a zxid too. The core
+//! numbers it, asks the shell to append it to the log ([`Action::Append`]), and keeps it as a
+//! pending [`Proposal`]. Standalone, a proposal commits once the log reports it durable
+//! ([`ServerCore::on_durable`]); in an ensemble the same hand-off goes through ZAB. Commit
+//! applies the transaction to the tree, fires watches (notifications are queued *before* the
+//! reply, as clients rely on), and answers the client. Nothing is acknowledged before it is
+//! durable.
+//!
+//! # Ordering per session
+//!
+//! Replies go out in request order, and a read sees every earlier write of its session: a read
+//! that arrives while writes of the same session are in flight waits in the session's queue
+//! (ZooKeeper's CommitProcessor). Writes are pipelined: many can be in flight at once.
+
+mod connection;
+mod handshake;
+mod reads;
+mod stats;
+mod writes;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+use zk_proto::txn::TxnLogEntry;
+use zk_proto::{
+    ConnectRequest, ErrorCode, ReplyHeader, Request, RequestHeader, Response, SessionId, Xid, Zxid,
+};
+use zk_tree::acl_check::AclChecker;
+use zk_tree::auth::AuthProviders;
+use zk_tree::data_tree::DataTree;
+use zk_tree::outstanding_changes::OutstandingChanges;
+use zk_tree::prep::{PrepRequestProcessor, PrepSettings, ReconfigMode};
+use zk_tree::watch_manager::{WatchManager, WatcherId};
+
+use self::connection::Connection;
+pub use self::connection::{ConnId, ConnectionInfo};
+pub use self::stats::ServerStats;
+use crate::session_tracker::SessionTracker;
+
+/// Requests a connection may send before its session exists.
+const MAX_BACKLOG: usize = 1000;
+
+/// What the core asks the shell to do. Execute in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Write `frame` (a whole frame, length prefix included) to connection `conn`.
+    Send {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        frame: Bytes,
+    },
+    /// Close connection `conn` once everything sent before this action is flushed.
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Append a transaction to the log; report it with [`ServerCore::on_durable`] once fsynced.
+    Append(TxnLogEntry),
+    /// Take a snapshot of the tree as it is now (every transaction up to
+    /// [`ServerCore::last_processed_zxid`] is applied and durable).
+    Snapshot,
+}
+
+/// Settings the core needs (a subset of the server configuration).
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// This server's id (1 standalone, as Apache).
+    pub server_id: u8,
+    /// `tickTime` in ms.
+    pub tick_ms: i64,
+    /// `minSessionTimeout` in ms.
+    pub min_session_timeout_ms: i32,
+    /// `maxSessionTimeout` in ms.
+    pub max_session_timeout_ms: i32,
+    /// `zookeeper.extendedTypesEnabled` (TTL nodes).
+    pub extended_types_enabled: bool,
+    /// `DigestAuthenticationProvider.superDigest`, if configured.
+    pub super_digest: Option<String>,
+    /// `zookeeper.skipACL`.
+    pub skip_acl: bool,
+    /// `reconfigEnabled`.
+    pub reconfig_enabled: bool,
+    /// `snapCount`: transactions between snapshots (randomised per snapshot, see
+    /// [`crate::persistence`]).
+    pub snap_count: u32,
+    /// Seed of the core's randomness (the snapshot interval jitter).
+    pub seed: u64,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            server_id: 1,
+            tick_ms: 2000,
+            min_session_timeout_ms: 4000,
+            max_session_timeout_ms: 40000,
+            extended_types_enabled: false,
+            super_digest: None,
+            skip_acl: false,
+            reconfig_enabled: false,
+            snap_count: 100_000,
+            seed: 0,
+        }
+    }
+}
+
+/// Who is waiting for a proposal's commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    /// A client request: reply to `xid` on the session's current connection.
+    Request {
+        session: SessionId,
+        xid: Xid,
+        request: Box<Request>,
+        received_ms: i64,
+    },
+    /// A handshake creating a session: answer the ConnectResponse on `conn`.
+    Connect { conn: ConnId, timeout_ms: i32 },
+    /// The server itself (session expiry, container/TTL reaping): nobody to answer.
+    Server,
+}
+
+/// A transaction proposed and not yet committed.
+#[derive(Debug, Clone)]
+struct Proposal {
+    entry: TxnLogEntry,
+    origin: Origin,
+}
+
+/// A request waiting for its turn.
+#[derive(Debug)]
+struct Pending {
+    header: RequestHeader,
+    request: Request,
+    received_ms: i64,
+}
+
+/// Per-session request queue (see "Ordering per session").
+#[derive(Debug, Default)]
+struct SessionQueue {
+    /// The connection currently carrying the session, if any.
+    conn: Option<ConnId>,
+    /// Writes proposed and not yet committed.
+    writes_in_flight: usize,
+    /// Requests waiting behind those writes, in arrival order.
+    waiting: VecDeque<Pending>,
+}
+
+/// The server's state machine. See the module docs.
+pub struct ServerCore {
+    settings: CoreSettings,
+    tree: DataTree,
+    watches: WatchManager,
+    acl: AclChecker,
+    tracker: SessionTracker,
+    prep: PrepRequestProcessor,
+    changes: OutstandingChanges,
+    connections: HashMap<ConnId, Connection>,
+    queues: HashMap<SessionId, SessionQueue>,
+    proposals: VecDeque<Proposal>,
+    last_proposed: Zxid,
+    actions: Vec<Action>,
+    stats: ServerStats,
+    /// Transactions committed since the last snapshot, and when the next one is due.
+    txns_since_snapshot: u32,
+    next_snapshot_at: u32,
+    rng: u64,
+}
+
+impl ServerCore {
+    /// A core serving `tree` (recovered from disk, with its sessions in `sessions`), whose clock
+    /// reads `now_ms`.
+    pub fn new(
+        settings: CoreSettings,
+        tree: DataTree,
+        sessions: &[(SessionId, i32)],
+        now_ms: i64,
+    ) -> Self {
+        let mut providers = AuthProviders::default();
+        if let Some(digest) = &settings.super_digest {
+            providers = providers.with_super_digest(digest.clone());
+        }
+        let acl = AclChecker::new(providers).with_skip_acl(settings.skip_acl);
+        let prep_settings = PrepSettings {
+            extended_types_enabled: settings.extended_types_enabled,
+            reconfig: if settings.reconfig_enabled {
+                ReconfigMode::Standalone
+            } else {
+                ReconfigMode::Disabled
+            },
+            ..PrepSettings::default()
+        };
+        let mut tracker = SessionTracker::new(settings.server_id, settings.tick_ms, now_ms);
+        for (id, timeout_ms) in sessions {
+            tracker.add_session(*id, *timeout_ms, now_ms);
+        }
+        let last_proposed = tree.last_processed_zxid();
+        let mut core = ServerCore {
+            prep: PrepRequestProcessor::new(prep_settings, acl.clone()),
+            changes: OutstandingChanges::new(),
+            settings,
+            tree,
+            watches: WatchManager::new(),
+            acl,
+            tracker,
+            connections: HashMap::new(),
+            queues: HashMap::new(),
+            proposals: VecDeque::new(),
+            last_proposed,
+            actions: Vec::new(),
+            stats: ServerStats::default(),
+            txns_since_snapshot: 0,
+            next_snapshot_at: 0,
+            rng: 0,
+        };
+        core.rng = core.settings.seed | 1;
+        core.next_snapshot_at = core.snapshot_interval();
+        core
+    }
+
+    /// The number of transactions until the next snapshot: uniform in
+    /// `[snapCount/2 + 1, snapCount]`, like Apache's `SyncRequestProcessor`, so that the
+    /// servers of an ensemble do not all snapshot at once.
+    fn snapshot_interval(&mut self) -> u32 {
+        // xorshift64: a few lines of seeded randomness keep the core deterministic.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let half = (self.settings.snap_count / 2).max(1);
+        half + 1 + (self.rng % u64::from(self.settings.snap_count - half).max(1)) as u32
+    }
+
+    /// Counts a committed transaction and asks for a snapshot when one is due.
+    fn count_for_snapshot(&mut self) {
+        self.txns_since_snapshot += 1;
+        if self.txns_since_snapshot >= self.next_snapshot_at {
+            self.txns_since_snapshot = 0;
+            self.next_snapshot_at = self.snapshot_interval();
+            self.actions.push(Action::Snapshot);
+        }
+    }
+
+    /// Drains the actions produced so far.
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.actions)
+    }
+
+    /// The tree (for snapshots and the four-letter words).
+    pub fn tree(&self) -> &DataTree {
+        &self.tree
+    }
+
+    /// The watch tables.
+    pub fn watches(&self) -> &WatchManager {
+        &self.watches
+    }
+
+    /// The session tracker.
+    pub fn sessions(&self) -> &SessionTracker {
+        &self.tracker
+    }
+
+    /// Request counters and latencies.
+    pub fn stats(&self) -> &ServerStats {
+        &self.stats
+    }
+
+    /// Resets the request counters and latencies (`srst`).
+    pub fn reset_stats(&mut self) {
+        self.stats = ServerStats::default();
+    }
+
+    /// Resets every connection's counters (`crst`).
+    pub fn reset_connection_stats(&mut self) {
+        for connection in self.connections.values_mut() {
+            connection.reset_stats();
+        }
+    }
+
+    /// The session carried by connection `conn`, if any.
+    pub fn session_of(&self, conn: ConnId) -> Option<SessionId> {
+        self.connections.get(&conn)?.session
+    }
+
+    /// Per-connection details, for `cons` and `stat`.
+    pub fn connections(&self) -> impl Iterator<Item = ConnectionInfo> + '_ {
+        self.connections.values().map(Connection::info)
+    }
+
+    /// Requests received and not yet answered.
+    pub fn outstanding_requests(&self) -> usize {
+        self.proposals.len() + self.queues.values().map(|q| q.waiting.len()).sum::<usize>()
+    }
+
+    /// The zxid of the last transaction applied to the tree.
+    pub fn last_processed_zxid(&self) -> Zxid {
+        self.tree.last_processed_zxid()
+    }
+
+    /// A connection was accepted from `addr` and sent its handshake.
+    pub fn on_connect(&mut self, conn: ConnId, addr: SocketAddr, req: ConnectRequest, now_ms: i64) {
+        self.handle_connect(conn, addr, req, now_ms);
+    }
+
+    /// Connection `conn` sent a request.
+    pub fn on_request(&mut self, conn: ConnId, header: RequestHeader, req: Request, now_ms: i64) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return; // closed meanwhile
+        };
+        connection.on_received(header.op, now_ms);
+        self.stats.packets_received += 1;
+        let Some(session) = connection.session else {
+            // The handshake has not completed. A client may pipeline requests right behind its
+            // ConnectRequest (Apache stops reading until the session exists); keep them, in
+            // order, until it does — but not without bound.
+            if connection.backlog.len() >= MAX_BACKLOG {
+                tracing::info!(
+                    conn = conn.0,
+                    "too many requests before the handshake completed"
+                );
+                self.close(conn);
+            } else {
+                connection.backlog.push((header, req));
+            }
+            return;
+        };
+        if !self.tracker.touch(session, now_ms) {
+            // The session expired or is closing; a closing session's own closeSession is the
+            // only request still answered (by its commit).
+            if !matches!(req, Request::CloseSession) {
+                self.close(conn);
+            }
+            return;
+        }
+        if let Request::Auth(auth) = &req {
+            // Auth is answered at once, outside the FIFO order of other replies.
+            self.handle_auth(conn, auth);
+            return;
+        }
+        let queue = self.queues.entry(session).or_default();
+        let must_wait =
+            !queue.waiting.is_empty() || (queue.writes_in_flight > 0 && !is_write(&req));
+        let pending = Pending {
+            header,
+            request: req,
+            received_ms: now_ms,
+        };
+        if must_wait {
+            queue.waiting.push_back(pending);
+        } else {
+            self.process(session, pending, now_ms);
+        }
+    }
+
+    /// Connection `conn` sent a frame that could not be decoded. Unknown opcodes are answered
+    /// `UNIMPLEMENTED`, undecodable bodies `MARSHALLINGERROR`; either way the connection closes.
+    pub fn on_bad_request(&mut self, conn: ConnId, xid: Option<Xid>, err: &zk_proto::Error) {
+        let code = match err {
+            zk_proto::Error::UnknownOpCode(_) => ErrorCode::Unimplemented,
+            _ => ErrorCode::MarshallingError,
+        };
+        tracing::info!(conn = conn.0, %err, "closing connection after an undecodable request");
+        if let Some(xid) = xid {
+            self.send_error(conn, xid, code);
+        }
+        self.close(conn);
+    }
+
+    /// Connection `conn` is gone. Its session lives on until it expires or is resumed elsewhere.
+    pub fn on_disconnect(&mut self, conn: ConnId) {
+        if let Some(connection) = self.connections.remove(&conn) {
+            self.watches.remove_watcher(WatcherId(conn.0));
+            if let Some(session) = connection.session {
+                if let Some(queue) = self.queues.get_mut(&session) {
+                    if queue.conn == Some(conn) {
+                        queue.conn = None;
+                        queue.waiting.clear();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The log is durable up to `upto`: commit every proposal up to it, in order.
+    pub fn on_durable(&mut self, upto: Zxid, now_ms: i64) {
+        while self
+            .proposals
+            .front()
+            .is_some_and(|p| p.entry.zxid() <= upto)
+        {
+            let proposal = self.proposals.pop_front().expect("checked above");
+            self.commit(proposal, now_ms);
+        }
+    }
+
+    /// Time passed: expire sessions whose timeout ran out.
+    pub fn tick(&mut self, now_ms: i64) {
+        for session in self.tracker.take_expired(now_ms) {
+            tracing::info!(%session, "session expired");
+            self.propose_expiry(session, now_ms);
+        }
+    }
+
+    /// Sends a reply frame for `xid` on `conn`.
+    fn send_reply(&mut self, conn: ConnId, xid: Xid, zxid: Zxid, err: ErrorCode, body: &Response) {
+        let header = ReplyHeader { xid, zxid, err };
+        let mut frame = BytesMut::new();
+        body.write_frame(&header, &mut frame);
+        self.send(conn, frame.freeze());
+    }
+
+    fn send_error(&mut self, conn: ConnId, xid: Xid, err: ErrorCode) {
+        let zxid = self.tree.last_processed_zxid();
+        self.send_reply(conn, xid, zxid, err, &Response::Empty);
+    }
+
+    fn send(&mut self, conn: ConnId, frame: Bytes) {
+        if let Some(connection) = self.connections.get_mut(&conn) {
+            connection.on_sent(frame.len());
+            self.stats.packets_sent += 1;
+            self.actions.push(Action::Send { conn, frame });
+        }
+    }
+
+    /// Asks the shell to close `conn` and forgets it.
+    fn close(&mut self, conn: ConnId) {
+        if self.connections.contains_key(&conn) {
+            self.actions.push(Action::Close { conn });
+            self.on_disconnect(conn);
+        }
+    }
+
+    /// Runs the requests that were waiting behind `session`'s writes, until one must wait again.
+    fn drain_queue(&mut self, session: SessionId, now_ms: i64) {
+        loop {
+            let Some(queue) = self.queues.get_mut(&session) else {
+                return;
+            };
+            let Some(front) = queue.waiting.front() else {
+                return;
+            };
+            if queue.writes_in_flight > 0 && !is_write(&front.request) {
+                return;
+            }
+            let pending = queue.waiting.pop_front().expect("checked above");
+            self.process(session, pending, now_ms);
+        }
+    }
+
+    /// Serves or proposes one request whose turn has come.
+    fn process(&mut self, session: SessionId, pending: Pending, now_ms: i64) {
+        let Pending {
+            header,
+            request,
+            received_ms,
+        } = pending;
+        if is_write(&request) {
+            self.propose_write(session, header, request, received_ms, now_ms);
+        } else {
+            self.serve_read(session, header, request, received_ms, now_ms);
+        }
+    }
+}
+
+/// True for requests that become transactions (including closeSession).
+fn is_write(req: &Request) -> bool {
+    req.op().is_write()
+}

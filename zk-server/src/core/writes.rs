@@ -1,0 +1,197 @@
+//! The write path: prepare → propose → (durable) → commit → apply → notify → reply.
+
+use zk_proto::multi::{MultiOp, MultiResponse, MultiResult};
+use zk_proto::records::{Create2Response, CreateResponse, SetAclResponse, SetDataResponse};
+use zk_proto::txn::{Txn, TxnLogEntry};
+use zk_proto::{ErrorCode, Perms, Request, RequestHeader, Response, SessionId, Xid, Zxid};
+use zk_tree::apply::OpResult;
+use zk_tree::prep::{PrepOutcome, SessionInfo, TxnSlot};
+
+use super::connection::ConnId;
+use super::{Action, Origin, Proposal, ServerCore};
+
+impl ServerCore {
+    /// Prepares a client write and proposes its transaction (an error transaction if a check
+    /// failed: failed writes consume a zxid and are logged, as in ZooKeeper).
+    pub(super) fn propose_write(
+        &mut self,
+        session: SessionId,
+        header: RequestHeader,
+        req: Request,
+        received_ms: i64,
+        now_ms: i64,
+    ) {
+        let Some(conn) = self.queues.get(&session).and_then(|q| q.conn) else {
+            return;
+        };
+        let Some(auth) = self.connections.get(&conn).map(|c| c.auth.clone()) else {
+            return;
+        };
+        if matches!(req, Request::CloseSession) {
+            self.tracker.set_closing(session);
+        }
+        let info = SessionInfo::global(session, &auth);
+        let slot = self.next_slot(header.xid, now_ms);
+        let prepared = self
+            .prep
+            .prepare(&mut self.changes, &self.tree, &info, slot, &req);
+        for warning in &prepared.quota_warnings {
+            tracing::warn!(?warning, "quota exceeded (soft limit)");
+        }
+        match prepared.outcome {
+            PrepOutcome::Txn(entry) => {
+                if let Some(queue) = self.queues.get_mut(&session) {
+                    queue.writes_in_flight += 1;
+                }
+                let origin = Origin::Request {
+                    session,
+                    xid: header.xid,
+                    request: Box::new(req),
+                    received_ms,
+                };
+                self.propose(entry, origin);
+            }
+            PrepOutcome::NoTxn(result) => {
+                let err = result.err().unwrap_or(ErrorCode::Ok);
+                let zxid = self.tree.last_processed_zxid();
+                self.send_reply(conn, header.xid, zxid, err, &Response::Empty);
+                self.on_answered(conn, header.xid, zxid, received_ms, now_ms);
+            }
+        }
+    }
+
+    /// The zxid and time the next transaction gets.
+    pub(super) fn next_slot(&self, xid: Xid, now_ms: i64) -> TxnSlot {
+        TxnSlot {
+            xid,
+            zxid: Zxid(self.last_proposed.0 + 1),
+            time_ms: now_ms,
+        }
+    }
+
+    /// Asks the shell to log `entry` and remembers who waits for its commit.
+    pub(super) fn propose(&mut self, entry: TxnLogEntry, origin: Origin) {
+        debug_assert_eq!(
+            entry.zxid().0,
+            self.last_proposed.0 + 1,
+            "zxids are consecutive"
+        );
+        self.last_proposed = entry.zxid();
+        self.actions.push(Action::Append(entry.clone()));
+        self.proposals.push_back(Proposal { entry, origin });
+    }
+
+    /// Applies a durable proposal and answers whoever waits for it.
+    pub(super) fn commit(&mut self, proposal: Proposal, now_ms: i64) {
+        let Proposal { entry, origin } = proposal;
+        let zxid = entry.zxid();
+        let outcome = self.tree.apply(&entry.header, &entry.txn);
+        self.changes.on_applied(zxid);
+        self.count_for_snapshot();
+
+        let notifications = {
+            let connections = &self.connections;
+            let acl = &self.acl;
+            let mut may_read = |w: zk_tree::watch_manager::WatcherId,
+                                node_acl: &[zk_proto::Acl]| {
+                connections
+                    .get(&ConnId(w.0))
+                    .is_some_and(|c| acl.check(node_acl, &c.auth, Perms::READ))
+            };
+            self.watches.fire_all(&outcome, &mut may_read)
+        };
+        self.send_notifications(notifications);
+
+        match origin {
+            Origin::Connect { conn, timeout_ms } => {
+                let session = entry.header.client_id;
+                self.tracker.add_session(session, timeout_ms, now_ms);
+                self.establish(conn, session, timeout_ms, now_ms);
+            }
+            Origin::Request {
+                session,
+                xid,
+                request,
+                received_ms,
+            } => {
+                if let Some(queue) = self.queues.get_mut(&session) {
+                    queue.writes_in_flight = queue.writes_in_flight.saturating_sub(1);
+                }
+                let conn = self.queues.get(&session).and_then(|q| q.conn);
+                if let Some(conn) = conn {
+                    let (err, body) = reply_for(&request, &outcome.result);
+                    self.send_reply(conn, xid, zxid, err, &body);
+                    self.on_answered(conn, xid, zxid, received_ms, now_ms);
+                }
+                if matches!(*request, Request::CloseSession) {
+                    self.on_session_closed(session);
+                } else {
+                    self.drain_queue(session, now_ms);
+                }
+            }
+            Origin::Server => {
+                if matches!(entry.txn, Txn::CloseSession(_)) {
+                    self.on_session_closed(entry.header.client_id);
+                }
+            }
+        }
+    }
+}
+
+/// The reply to `request` whose transaction produced `result`.
+fn reply_for(request: &Request, result: &OpResult) -> (ErrorCode, Response) {
+    if let OpResult::Error(err) = result {
+        if !err.is_ok() {
+            return (*err, Response::Empty);
+        }
+    }
+    let body = match (request, result) {
+        (Request::Create(_), OpResult::Created { path, .. }) => {
+            Response::Create(CreateResponse { path: path.clone() })
+        }
+        (
+            Request::Create2(_) | Request::CreateContainer(_) | Request::CreateTtl(_),
+            OpResult::Created { path, stat },
+        ) => Response::Create2(Create2Response {
+            path: path.clone(),
+            stat: *stat,
+        }),
+        (Request::SetData(_), OpResult::DataSet { stat, .. }) => {
+            Response::SetData(SetDataResponse { stat: *stat })
+        }
+        (Request::SetAcl(_), OpResult::AclSet { stat, .. }) => {
+            Response::SetAcl(SetAclResponse { stat: *stat })
+        }
+        (Request::Multi(multi), OpResult::Multi(results)) => Response::Multi(MultiResponse {
+            results: multi
+                .ops
+                .iter()
+                .zip(results)
+                .map(|(op, r)| multi_result(op, r))
+                .collect(),
+        }),
+        _ => Response::Empty,
+    };
+    (ErrorCode::Ok, body)
+}
+
+/// One multi sub-result, shaped by the sub-op: `create` (1) answers a path, the other creates
+/// a path and a Stat.
+fn multi_result(op: &MultiOp, result: &OpResult) -> MultiResult {
+    match (op, result) {
+        (MultiOp::Create(_), OpResult::Created { path, .. }) => {
+            MultiResult::Create { path: path.clone() }
+        }
+        (_, OpResult::Created { path, stat }) => MultiResult::Create2 {
+            path: path.clone(),
+            stat: *stat,
+        },
+        (_, OpResult::Deleted { .. }) => MultiResult::Delete,
+        (_, OpResult::DataSet { stat, .. }) => MultiResult::SetData { stat: *stat },
+        (_, OpResult::Checked { .. }) => MultiResult::Check,
+        (_, OpResult::Error(err)) => MultiResult::Error { err: *err },
+        _ => MultiResult::Error {
+            err: ErrorCode::RuntimeInconsistency,
+        },
+    }
+}

@@ -1,0 +1,3 @@
+//! The network side of the shell: one task per client connection.
+
+pub mod connection;
