@@ -27,6 +27,7 @@
 //! - [`four_letter`]: [`FourLetterWord`], the admin commands (`ruok`, `srvr`, ...).
 //! - [`txn`]: transaction records as logged and proposed: [`txn::TxnLogEntry`], [`txn::Txn`].
 //! - [`quorum`]: server-to-server records: [`quorum::QuorumPacket`], election messages.
+//! - Fuzzing and codec benchmarks: `FUZZING.md` and `BENCHMARKS.md` beside `Cargo.toml`.
 //!
 //! # Example
 //!

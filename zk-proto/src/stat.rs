@@ -13,7 +13,7 @@ record! {
     /// Two fields are transformed from what the server stores (see [`StatPersisted`]):
     /// `cversion` is `2 × stored cversion − numChildren` (creates plus deletes), and
     /// `ephemeral_owner` is 0 for container and TTL nodes.
-    #[derive(Default, Hash)]
+    #[derive(Default, Hash, Copy)]
     pub struct Stat {
         /// Zxid of the transaction that created the node.
         pub czxid: Zxid,
@@ -44,7 +44,7 @@ record! {
     /// A znode's metadata as snapshots store it (60 bytes): no `dataLength` or `numChildren`,
     /// the *stored* cversion (number of child creates), and the raw `ephemeralOwner`, including
     /// the container (`i64::MIN`) and TTL (`0xFF00_0000_0000_0000 | ttl`) encodings.
-    #[derive(Default, Hash)]
+    #[derive(Default, Hash, Copy)]
     pub struct StatPersisted {
         /// Zxid of the transaction that created the node.
         pub czxid: Zxid,
