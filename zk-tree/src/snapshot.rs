@@ -21,8 +21,9 @@
 //! rebuilds the child sets from the paths, the ephemeral/container/TTL indexes from each
 //! ephemeralOwner, the digest, the data size and the ACL reference counts, and drops ACL lists
 //! no node uses. Input that does not describe a tree — a node before the root, a missing
-//! parent, a repeated path, an unknown ACL id — is an [`Error::InvalidSnapshot`], never a
-//! panic. The result then takes the log's transactions after the snapshot's zxid through
+//! parent, a repeated path — is an [`Error::InvalidSnapshot`], never a panic. A node whose
+//! ACL id is missing from the map (possible in a fuzzy snapshot) loads with a deny-all ACL
+//! until the replayed log sets its real one. The result then takes the log's transactions after the snapshot's zxid through
 //! [`DataTree::apply`], which tolerates a fuzzy snapshot.
 //!
 //! ```
@@ -47,7 +48,7 @@
 
 use bytes::Bytes;
 use hashbrown::hash_table;
-use zk_proto::{Acl, StatPersisted};
+use zk_proto::{Acl, Id, Perms, StatPersisted};
 
 use crate::acl_cache::AclId;
 use crate::data_node::{ChildEntry, DataNode};
@@ -115,6 +116,7 @@ impl DataTree {
 pub struct TreeBuilder {
     tree: DataTree,
     has_root: bool,
+    unknown_acl_nodes: u64,
 }
 
 impl TreeBuilder {
@@ -123,6 +125,7 @@ impl TreeBuilder {
         TreeBuilder {
             tree: DataTree::empty(extended_types_enabled),
             has_root: false,
+            unknown_acl_nodes: 0,
         }
     }
 
@@ -149,7 +152,14 @@ impl TreeBuilder {
         stat: StatPersisted,
     ) -> Result<()> {
         if !self.tree.acls.contains(acl) {
-            return Err(invalid(path, "ACL id not in the ACL map"));
+            // A fuzzy snapshot can hold a node created, with a new ACL, after the ACL map was
+            // written; Apache loads it too (`addUsage` ignores the unknown id) and the log
+            // replay that follows re-applies the create, which sets the real ACL. Until then
+            // the node grants nothing to anyone but super, never everything.
+            self.tree
+                .acls
+                .insert_loaded(acl, vec![Acl::new(Perms::NONE, Id::anyone())]);
+            self.unknown_acl_nodes += 1;
         }
         let data = data.map(|d| Bytes::copy_from_slice(&d));
         let Some(slash) = path.rfind('/') else {
@@ -188,6 +198,12 @@ impl TreeBuilder {
         let node = DataNode::new(name, parent, data, acl, stat);
         self.tree.insert_node(Some(parent), path, node);
         Ok(())
+    }
+
+    /// Nodes whose ACL id was missing from the ACL map (see [`TreeBuilder::add_node`]); they
+    /// deny everything until the log replay re-applies their create.
+    pub fn unknown_acl_nodes(&self) -> u64 {
+        self.unknown_acl_nodes
     }
 
     /// The tree; fails if no root was added. ACL lists no node uses are dropped. The last
