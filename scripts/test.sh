@@ -16,11 +16,16 @@ log() { printf '\n==> %s\n' "$*"; }
 
 install_deps() {
     # Apache ZooKeeper 3.8 (server, Java client, zkCli) from Debian, for interop tests.
-    if ! dpkg -s zookeeper >/dev/null 2>&1; then
-        log "installing Debian's zookeeper package"
+    # A JDK (not just the JRE zookeeper pulls in): some interop tests run single-file Java
+    # programs against Apache's own classes.
+    local packages=()
+    dpkg -s zookeeper >/dev/null 2>&1 || packages+=(zookeeper)
+    command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
+    if [ ${#packages[@]} -gt 0 ]; then
+        log "installing ${packages[*]} from Debian"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq zookeeper >/dev/null
+        apt-get install -y -qq "${packages[@]}" >/dev/null
     fi
     # kazoo, a Python ZooKeeper client nobody here wrote, in a virtualenv under target/.
     if ! target/venv/bin/python -c 'import kazoo' >/dev/null 2>&1; then
