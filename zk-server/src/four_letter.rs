@@ -37,6 +37,8 @@ pub struct ServerInfo<'a> {
     pub min_session_timeout_ms: u32,
     /// `maxSessionTimeout`.
     pub max_session_timeout_ms: u32,
+    /// `clientPortListenBacklog`, -1 for the operating system's default.
+    pub client_port_listen_backlog: i64,
     /// `myid` (0 standalone).
     pub server_id: u64,
     /// Milliseconds since the server started serving.
@@ -87,6 +89,7 @@ pub fn answer(word: FourLetterWord, core: &mut ServerCore, info: &ServerInfo<'_>
                     let _ = writeln!(out, "\t{path}");
                 }
             }
+            out.push('\n'); // WatchManager.dumpWatches ends with a blank line
             out
         }
         FourLetterWord::Wchp => {
@@ -98,6 +101,7 @@ pub fn answer(word: FourLetterWord, core: &mut ServerCore, info: &ServerInfo<'_>
                     let _ = writeln!(out, "\t0x{:x}", session.map_or(0, |s| s.0));
                 }
             }
+            out.push('\n');
             out
         }
         FourLetterWord::Dump => dump(core),
@@ -174,6 +178,13 @@ fn mntr(core: &ServerCore, info: &ServerInfo<'_>) -> String {
     kv("open_file_descriptor_count", open_fds().to_string());
     kv("max_file_descriptor_count", max_fds().to_string());
     kv("connection_drop_probability", "0.0".to_owned());
+    // Gauges Apache always registers; exporters expect them even when unused here.
+    kv("last_client_response_size", "-1".to_owned());
+    kv("max_client_response_size", "-1".to_owned());
+    kv("min_client_response_size", "-1".to_owned());
+    kv("outstanding_tls_handshake", "0".to_owned());
+    kv("non_mtls_remote_conn_count", "0".to_owned());
+    kv("non_mtls_local_conn_count", "0".to_owned());
     kv("auth_failed_count", "0".to_owned());
     kv("watch_connections", watches.connections.to_string());
     kv(
@@ -185,8 +196,9 @@ fn mntr(core: &ServerCore, info: &ServerInfo<'_>) -> String {
 
 fn conf(info: &ServerInfo<'_>) -> String {
     format!(
-        "clientPort={}\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\ntickTime={}\n\
-         maxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\nserverId={}\n",
+        "clientPort={}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\n\
+         dataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\n\
+         maxSessionTimeout={}\nclientPortListenBacklog={}\nserverId={}\n",
         info.client_port,
         info.data_dir.join("version-2").display(),
         dir_size(&info.data_dir.join("version-2")),
@@ -196,6 +208,7 @@ fn conf(info: &ServerInfo<'_>) -> String {
         info.max_client_cnxns,
         info.min_session_timeout_ms,
         info.max_session_timeout_ms,
+        info.client_port_listen_backlog,
         info.server_id,
     )
 }
@@ -213,14 +226,13 @@ fn envi(info: &ServerInfo<'_>) -> String {
     out
 }
 
+/// `wchs`: like Apache's `DataTree.getWatchesSummary`, the data-watch table only (child
+/// watches are not counted; `mntr`'s `zk_watch_count` counts both).
 fn wchs(core: &ServerCore) -> String {
     let data = core.watches().summary(WatchTable::Data);
-    let child = core.watches().summary(WatchTable::Child);
     format!(
         "{} connections watching {} paths\nTotal watches:{}\n",
-        data.connections.max(child.connections),
-        data.paths + child.paths,
-        data.total_watches + child.total_watches
+        data.connections, data.paths, data.total_watches
     )
 }
 
@@ -260,7 +272,8 @@ fn connection_line(c: &ConnectionInfo, _now_ms: i64) -> String {
         c.last_response_ms,
         c.last_latency_ms,
         c.latency.min_ms,
-        java_double(c.latency.avg_ms()),
+        // ServerCnxn.getAvgLatency is a long (integer division), unlike srvr's average.
+        c.latency.total_ms / c.latency.count.max(1) as i64,
         c.latency.max_ms,
     )
 }

@@ -1,11 +1,26 @@
 //! A ZooKeeper-compatible server: real ZooKeeper clients (kazoo, Curator, `zkCli.sh`) use it
 //! unchanged, and it reads the `zoo.cfg` you already have.
 //!
-//! This crate is the tokio glue of the workspace: configuration, listeners, sessions and the
-//! core loop that drives `zk-tree` and `zk-storage`. So far it holds the configuration layer.
+//! This crate is the glue of the workspace. A deterministic core ([`core::ServerCore`]) owns
+//! the sessions, the `zk-tree` DataTree and the watches and turns inputs (a handshake, a
+//! request, "the log is durable up to zxid Z", a tick) into actions (send this frame, close that
+//! connection, append this txn, take a snapshot). A thin tokio shell ([`server::run`]) owns the
+//! sockets, a sync thread owns the `zk-storage` log, and both only execute what the core asks.
+//! A write is acknowledged only after its txn is fsynced. Replicated (quorum) mode is not
+//! implemented yet: a config with several `server.N` lines is refused at start-up.
 //!
 //! # Layout
 //!
+//! - [`server`]: [`server::run`], the shell: accept loop (`maxClientCnxns`, `maxCnxns`), the
+//!   core task, the timer, action execution.
+//! - [`core`]: [`core::ServerCore`]: handshake and sessions, reads, the write path (prepare →
+//!   propose → durable → apply → notify → reply), per-session FIFO ordering.
+//! - [`net`]: one task per connection (framing, four-letter words, bounded outbox) and the
+//!   `globalOutstandingLimit` throttle.
+//! - [`persistence`]: recovery into a DataTree, the group-commit sync thread, snapshots,
+//!   retention.
+//! - [`session_tracker`]: session ids, Apache-compatible passwords, tick-bucketed expiry.
+//! - [`four_letter`]: `ruok`, `srvr`, `mntr`, ... in Apache's formats.
 //! - [`config`]: `zoo.cfg` (Java properties syntax), `-D` overrides from `SERVER_JVMFLAGS` /
 //!   `JVMFLAGS`, the official Docker image's `ZOO_*` variables, `myid`, the `server.N` grammar
 //!   and the standalone-vs-quorum decision. Its documentation is the operator's guide to which

@@ -17,6 +17,16 @@
 //! snapshot: the log rolls to a new file, and the tree is serialized to
 //! `snapshot.<last applied zxid>`. Snapshots are fuzzy, exactly like Apache's: recovery
 //! replays every logged transaction after the snapshot's zxid, and replay is idempotent.
+//!
+//! # Retention
+//!
+//! The sync thread keeps the newest `autopurge.snapRetainCount` snapshots and the logs they
+//! need, purging once at start and again after every snapshot — the only time there is
+//! something new to delete. Apache's `DatadirCleanupManager` purges on a timer every
+//! `autopurge.purgeInterval` instead; purging as soon as possible is never later than that, and
+//! keeps the disk bounded whatever the write rate. `autopurge.purgeInterval=0` turns purging
+//! off, as in Apache. A failed purge is logged and retried after the next snapshot; it never
+//! stops the server.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -119,7 +129,7 @@ impl Persistence {
 /// Commands for the sync thread.
 enum SyncCommand {
     Append(TxnLogEntry),
-    /// Roll the log, then write this snapshot (taken by the core task) and purge.
+    /// Roll the log, then write this snapshot (taken by the core task).
     Snapshot(Box<TreeSnapshot>),
 }
 
@@ -138,7 +148,10 @@ impl Durability {
         let (commands, rx) = std_mpsc::channel();
         let (durable_tx, durable_rx) = mpsc::unbounded_channel();
         let retain = config.autopurge_snap_retain_count.max(3) as usize;
-        let purge = AutopurgeConfig::new(retain, 1);
+        let purge = Retention {
+            config: AutopurgeConfig::new(retain, 1),
+            enabled: config.autopurge_purge_interval.is_some(),
+        };
         if !config.force_sync {
             tracing::warn!(
                 "forceSync=no is ignored: a write is acknowledged only after it is fsynced"
@@ -185,15 +198,36 @@ impl Drop for Durability {
     }
 }
 
+/// What to keep (see "Retention" in the module docs).
+struct Retention {
+    config: AutopurgeConfig,
+    /// False when `autopurge.purgeInterval=0` disables purging.
+    enabled: bool,
+}
+
+impl Retention {
+    /// Purges old snapshots and logs, unless purging is off.
+    fn purge_if_enabled(&self, persistence: &mut Persistence) {
+        if !self.enabled {
+            return;
+        }
+        match zk_storage::purge::purge(&persistence.snapshots, &mut persistence.log, &self.config) {
+            Ok(plan) => tracing::debug!(?plan, "purged old snapshots and logs"),
+            Err(err) => tracing::warn!(%err, "purging old snapshots and logs failed; will retry"),
+        }
+    }
+}
+
 fn sync_loop(
     mut persistence: Persistence,
     commands: std_mpsc::Receiver<SyncCommand>,
     durable: mpsc::UnboundedSender<Result<Zxid>>,
-    purge: AutopurgeConfig,
+    purge: Retention,
 ) {
     let fail = |err: zk_storage::Error| {
         let _ = durable.send(Err(storage(err)));
     };
+    purge.purge_if_enabled(&mut persistence);
     while let Ok(first) = commands.recv() {
         // Group commit: take everything already queued, then one fsync for all of it.
         let mut batch = vec![first];
@@ -213,9 +247,10 @@ fn sync_loop(
                     appended = true;
                 }
                 SyncCommand::Snapshot(snapshot) => {
-                    if let Err(err) = write_snapshot(&mut persistence, &snapshot, &purge) {
+                    if let Err(err) = write_snapshot(&mut persistence, &snapshot) {
                         return fail(err);
                     }
+                    purge.purge_if_enabled(&mut persistence);
                 }
             }
         }
@@ -235,7 +270,6 @@ fn sync_loop(
 fn write_snapshot(
     persistence: &mut Persistence,
     snapshot: &TreeSnapshot,
-    purge: &AutopurgeConfig,
 ) -> zk_storage::Result<()> {
     persistence.log.roll()?;
     let started = std::time::Instant::now();
@@ -246,8 +280,6 @@ fn write_snapshot(
         ms = started.elapsed().as_millis() as u64,
         "wrote a snapshot"
     );
-    let plan = zk_storage::purge::purge(&persistence.snapshots, &mut persistence.log, purge)?;
-    tracing::debug!(?plan, "purged old snapshots and logs");
     Ok(())
 }
 

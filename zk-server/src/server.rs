@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,7 +25,8 @@ use zk_proto::frame::FrameDecoder;
 use crate::config::ServerConfig;
 use crate::core::{Action, ConnId, CoreSettings, ServerCore};
 use crate::four_letter::{self, ServerInfo};
-use crate::net::connection::{serve_connection, ConnEvent, Outbound};
+use crate::net::connection::{serve_connection, ConnEvent, Outbox};
+use crate::net::throttle::Throttle;
 use crate::persistence::{Durability, Persistence};
 use crate::Result;
 
@@ -51,19 +53,33 @@ pub async fn run(
     tracing::info!(address = ?local, zxid = %core.last_processed_zxid(), "serving clients");
 
     let (core_tx, mut core_rx) = mpsc::channel::<ConnEvent>(CORE_QUEUE);
-    let accept = tokio::spawn(accept_loop(listener, config.clone(), core_tx));
+    let throttle = Arc::new(Throttle::new(config.global_outstanding_limit as usize));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        config.clone(),
+        core_tx,
+        throttle.clone(),
+    ));
 
-    let mut outboxes: HashMap<ConnId, mpsc::Sender<Outbound>> = HashMap::new();
+    let mut outboxes: HashMap<ConnId, Outbox> = HashMap::new();
     let tick = Duration::from_millis(u64::from(config.tick_time_ms).clamp(10, 100));
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let reaping = &config.container;
+    let mut reaper = tokio::time::interval(Duration::from_millis(
+        u64::from(reaping.check_interval_ms).max(10),
+    ));
+    reaper.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    reaper.tick().await; // the first tick is immediate; reap one interval after start
     tokio::pin!(shutdown);
 
     let result = loop {
+        let mut received = 0;
         tokio::select! {
             () = &mut shutdown => break Ok(()),
             event = core_rx.recv() => {
                 let Some(event) = event else { break Ok(()) };
+                received += usize::from(matches!(event, ConnEvent::Request { .. }));
                 handle_event(&mut core, &mut outboxes, event, &config, started);
             }
             durable = durable_rx.recv() => match durable {
@@ -75,8 +91,20 @@ pub async fn run(
                 None => break Ok(()),
             },
             _ = ticker.tick() => core.tick(now_ms()),
+            _ = reaper.tick() => {
+                // ContainerManager: at most maxPerMinute deletions a minute.
+                let per_check = u64::from(reaping.max_per_minute)
+                    * u64::from(reaping.check_interval_ms)
+                    / 60_000;
+                core.reap_containers(
+                    now_ms(),
+                    reaping.max_never_used_interval_ms as i64,
+                    per_check.max(1) as usize,
+                );
+            }
         }
         execute(&mut core, &mut outboxes, &durability);
+        throttle.on_core_step(received, core.outstanding_requests());
     };
     accept.abort();
     // Let in-flight writes reach the disk; their clients are gone either way.
@@ -87,7 +115,7 @@ pub async fn run(
 
 fn handle_event(
     core: &mut ServerCore,
-    outboxes: &mut HashMap<ConnId, mpsc::Sender<Outbound>>,
+    outboxes: &mut HashMap<ConnId, Outbox>,
     event: ConnEvent,
     config: &ServerConfig,
     started: Instant,
@@ -123,6 +151,7 @@ fn handle_event(
                 max_client_cnxns: config.max_client_cnxns,
                 min_session_timeout_ms: config.min_session_timeout_ms,
                 max_session_timeout_ms: config.max_session_timeout_ms,
+                client_port_listen_backlog: config.client_port_listen_backlog.map_or(-1, i64::from),
                 server_id: config.my_id.unwrap_or(0),
                 uptime_ms: started.elapsed().as_millis() as i64,
                 now_ms: now,
@@ -133,11 +162,7 @@ fn handle_event(
 }
 
 /// Executes the core's actions in order.
-fn execute(
-    core: &mut ServerCore,
-    outboxes: &mut HashMap<ConnId, mpsc::Sender<Outbound>>,
-    durability: &Durability,
-) {
+fn execute(core: &mut ServerCore, outboxes: &mut HashMap<ConnId, Outbox>, durability: &Durability) {
     // Closing a slow connection can produce more actions, hence the loop.
     loop {
         let actions = core.take_actions();
@@ -150,15 +175,16 @@ fn execute(
                     let Some(outbox) = outboxes.get(&conn) else {
                         continue;
                     };
-                    if outbox.try_send(Outbound::Frame(frame)).is_err() {
+                    if !outbox.send_frame(frame) {
                         tracing::warn!(conn = conn.0, "client is not reading its replies; closing");
+                        outbox.abort();
                         outboxes.remove(&conn);
                         core.on_disconnect(conn);
                     }
                 }
                 Action::Close { conn } => {
                     if let Some(outbox) = outboxes.remove(&conn) {
-                        let _ = outbox.try_send(Outbound::Close);
+                        outbox.close();
                     }
                 }
                 Action::Append(entry) => durability.append(entry),
@@ -170,10 +196,17 @@ fn execute(
     }
 }
 
-/// Accepts connections, enforcing `maxClientCnxns` per client address.
-async fn accept_loop(listener: TcpListener, config: ServerConfig, core: mpsc::Sender<ConnEvent>) {
+/// Accepts connections, enforcing `maxClientCnxns` per client address and `maxCnxns` in
+/// total.
+async fn accept_loop(
+    listener: TcpListener,
+    config: ServerConfig,
+    core: mpsc::Sender<ConnEvent>,
+    throttle: Arc<Throttle>,
+) {
     let decoder = FrameDecoder::new(config.jute_max_buffer_bytes as usize);
     let per_ip: Arc<Mutex<HashMap<IpAddr, u32>>> = Arc::default();
+    let total = Arc::new(AtomicU32::new(0));
     let mut next_conn = 1u64;
     loop {
         let (stream, addr) = match listener.accept().await {
@@ -185,6 +218,10 @@ async fn accept_loop(listener: TcpListener, config: ServerConfig, core: mpsc::Se
             }
         };
         let ip = addr.ip();
+        if config.max_cnxns != 0 && total.load(Ordering::SeqCst) >= config.max_cnxns {
+            tracing::warn!(%ip, limit = config.max_cnxns, "too many connections (maxCnxns); refusing");
+            continue; // dropping the stream closes it
+        }
         {
             let mut counts = per_ip.lock().expect("poisoned");
             let count = counts.entry(ip).or_default();
@@ -199,8 +236,12 @@ async fn accept_loop(listener: TcpListener, config: ServerConfig, core: mpsc::Se
         let core = core.clone();
         let per_ip = per_ip.clone();
         let whitelist = config.four_letter_words.clone();
+        let throttle = throttle.clone();
+        total.fetch_add(1, Ordering::SeqCst);
+        let total = total.clone();
         tokio::spawn(async move {
-            serve_connection(stream, addr, conn, decoder, whitelist, core).await;
+            serve_connection(stream, addr, conn, decoder, whitelist, core, throttle).await;
+            total.fetch_sub(1, Ordering::SeqCst);
             let mut counts = per_ip.lock().expect("poisoned");
             if let Some(count) = counts.get_mut(&ip) {
                 *count -= 1;

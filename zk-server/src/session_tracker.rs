@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn first_session_id_carries_server_id_and_clock() {
-        let mut t = SessionTracker::new(1, 2000, 0x08ec_08);
+        let mut t = SessionTracker::new(1, 2000, 0x0008_ec08);
         assert_eq!(t.next_session_id(), SessionId(0x0100_0008_ec08_0000));
         assert_eq!(t.next_session_id(), SessionId(0x0100_0008_ec08_0001));
     }

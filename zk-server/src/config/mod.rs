@@ -102,7 +102,8 @@
 //!
 //! - `autopurge.purgeInterval` defaults to 1 hour, so old snapshots and logs (keeping the last
 //!   3) are removed unless the operator says `autopurge.purgeInterval=0`: a full disk is the
-//!   most common ZooKeeper outage.
+//!   most common ZooKeeper outage. Any non-zero interval purges right after each snapshot
+//!   rather than on a timer (see [`crate::persistence`]), so only the kept snapshots stay.
 //! - `4lw.commands.whitelist` defaults to `ruok, srvr, mntr, isro`, so health checks work.
 //! - With no `zoo.cfg`, the server listens on 127.0.0.1 only.
 //! - Malformed numbers are errors; Java's `Integer.getInteger` would silently use the default.

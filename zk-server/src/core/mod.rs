@@ -16,7 +16,7 @@
 //! applied (ZooKeeper's PrepRequestProcessor, [`zk_tree::prep`]), which yields a transaction —
 //! an error transaction if a check failed, because failed writes consume a zxid too. The core
 //! numbers it, asks the shell to append it to the log ([`Action::Append`]), and keeps it as a
-//! pending [`Proposal`]. Standalone, a proposal commits once the log reports it durable
+//! pending `Proposal`. Standalone, a proposal commits once the log reports it durable
 //! ([`ServerCore::on_durable`]); in an ensemble the same hand-off goes through ZAB. Commit
 //! applies the transaction to the tree, fires watches (notifications are queued *before* the
 //! reply, as clients rely on), and answers the client. Nothing is acknowledged before it is
@@ -125,9 +125,11 @@ impl Default for CoreSettings {
 /// Who is waiting for a proposal's commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Origin {
-    /// A client request: reply to `xid` on the session's current connection.
+    /// A client request: reply to `xid` on `conn`, the connection it came on — if that is
+    /// gone (the session moved), the reply goes nowhere, as in Apache.
     Request {
         session: SessionId,
+        conn: ConnId,
         xid: Xid,
         request: Box<Request>,
         received_ms: i64,
@@ -343,10 +345,12 @@ impl ServerCore {
             return;
         };
         if !self.tracker.touch(session, now_ms) {
-            // The session expired or is closing; a closing session's own closeSession is the
-            // only request still answered (by its commit).
-            if !matches!(req, Request::CloseSession) {
-                self.close(conn);
+            // The session is closing (closeSession requested, or expired): like Apache
+            // (MissingSessionException, "Dropping request"), ignore what follows; the
+            // closeSession's commit answers the requests before it, then closes the
+            // connection. Closing here would lose those replies.
+            if self.tracker.session(session).is_none() {
+                self.close(conn); // gone altogether: nothing will close it otherwise
             }
             return;
         }

@@ -3,7 +3,9 @@
 use zk_proto::multi::{MultiOp, MultiResponse, MultiResult};
 use zk_proto::records::{Create2Response, CreateResponse, SetAclResponse, SetDataResponse};
 use zk_proto::txn::{Txn, TxnLogEntry};
-use zk_proto::{ErrorCode, Perms, Request, RequestHeader, Response, SessionId, Xid, Zxid};
+use zk_proto::{
+    CreateMode, ErrorCode, Perms, Request, RequestHeader, Response, SessionId, Xid, Zxid,
+};
 use zk_tree::apply::OpResult;
 use zk_tree::prep::{PrepOutcome, SessionInfo, TxnSlot};
 
@@ -45,6 +47,7 @@ impl ServerCore {
                 }
                 let origin = Origin::Request {
                     session,
+                    conn,
                     xid: header.xid,
                     request: Box::new(req),
                     received_ms,
@@ -56,6 +59,27 @@ impl ServerCore {
                 let zxid = self.tree.last_processed_zxid();
                 self.send_reply(conn, header.xid, zxid, err, &Response::Empty);
                 self.on_answered(conn, header.xid, zxid, received_ms, now_ms);
+            }
+        }
+    }
+
+    /// ZooKeeper's `ContainerManager`: proposes a `deleteContainer` for up to `limit` empty
+    /// containers and expired TTL nodes, as server-issued writes (session 0, xid 0) that nobody
+    /// waits for. A candidate that gained a child meanwhile fails preparation harmlessly.
+    pub fn reap_containers(&mut self, now_ms: i64, max_never_used_ms: i64, limit: usize) {
+        let requests = zk_tree::reaper::reap_requests(&self.tree, now_ms, max_never_used_ms);
+        for request in requests.into_iter().take(limit) {
+            if let Some(path) = request.path() {
+                tracing::info!(path, "deleting an empty container or expired TTL node");
+            }
+            let auth = zk_tree::auth::AuthInfo::default();
+            let info = SessionInfo::global(SessionId(0), &auth);
+            let slot = self.next_slot(Xid(0), now_ms);
+            let prepared = self
+                .prep
+                .prepare(&mut self.changes, &self.tree, &info, slot, &request);
+            if let PrepOutcome::Txn(entry) = prepared.outcome {
+                self.propose(entry, Origin::Server);
             }
         }
     }
@@ -110,6 +134,7 @@ impl ServerCore {
             }
             Origin::Request {
                 session,
+                conn,
                 xid,
                 request,
                 received_ms,
@@ -117,8 +142,9 @@ impl ServerCore {
                 if let Some(queue) = self.queues.get_mut(&session) {
                     queue.writes_in_flight = queue.writes_in_flight.saturating_sub(1);
                 }
-                let conn = self.queues.get(&session).and_then(|q| q.conn);
-                if let Some(conn) = conn {
+                // Only to the connection that sent it: after a session move the new
+                // connection must not see replies to xids it never sent.
+                if self.connections.contains_key(&conn) {
                     let (err, body) = reply_for(&request, &outcome.result);
                     self.send_reply(conn, xid, zxid, err, &body);
                     self.on_answered(conn, xid, zxid, received_ms, now_ms);
@@ -175,11 +201,18 @@ fn reply_for(request: &Request, result: &OpResult) -> (ErrorCode, Response) {
     (ErrorCode::Ok, body)
 }
 
-/// One multi sub-result, shaped by the sub-op: `create` (1) answers a path, the other creates
-/// a path and a Stat.
+/// One multi sub-result, shaped by the sub-op's type as Apache's `MultiOperationRecord`
+/// re-derives it from the flags: a container or TTL create answers a path and a Stat (type
+/// 15); any other create — create2 included — answers the path only (type 1).
 fn multi_result(op: &MultiOp, result: &OpResult) -> MultiResult {
+    let plain_create =
+        |flags: i32| CreateMode::from_flag(flags).is_none_or(|m| !m.is_container() && !m.is_ttl());
     match (op, result) {
-        (MultiOp::Create(_), OpResult::Created { path, .. }) => {
+        (
+            MultiOp::Create(r) | MultiOp::Create2(r) | MultiOp::CreateContainer(r),
+            OpResult::Created { path, .. },
+        ) if plain_create(r.flags) => MultiResult::Create { path: path.clone() },
+        (MultiOp::CreateTtl(r), OpResult::Created { path, .. }) if plain_create(r.flags) => {
             MultiResult::Create { path: path.clone() }
         }
         (_, OpResult::Created { path, stat }) => MultiResult::Create2 {

@@ -2,11 +2,14 @@
 //!
 //! The reader half decodes frames (refusing any longer than `jute.maxbuffer`) and forwards them
 //! to the core task; decoding happens here, on the connection's own task, so that it spreads
-//! over the runtime's workers. The writer half drains the connection's outbox. A client that
-//! stops reading fills its bounded outbox and is disconnected rather than buffered without
-//! limit.
+//! over the runtime's workers. Before forwarding a request it passes the [`Throttle`]
+//! (`globalOutstandingLimit`). The writer half drains the connection's [`Outbox`]. A client
+//! that stops reading fills its outbox — bounded in frames and in bytes — and is disconnected
+//! rather than buffered without limit.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,10 +18,55 @@ use tokio::sync::{mpsc, oneshot};
 use zk_proto::frame::FrameDecoder;
 use zk_proto::{ConnectRequest, FourLetterWord, Request, RequestHeader};
 
+use super::throttle::Throttle;
 use crate::core::ConnId;
 
 /// Frames a connection may have queued for writing before it counts as not reading.
 pub const OUTBOX_FRAMES: usize = 4096;
+
+/// Bytes a connection may have queued for writing before it counts as not reading (a single
+/// larger frame is still accepted into an empty outbox).
+pub const OUTBOX_BYTES: usize = 64 << 20;
+
+/// The sending side of a connection's outbox: frames for its writer, bounded in count
+/// ([`OUTBOX_FRAMES`]) and bytes ([`OUTBOX_BYTES`]).
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    frames: mpsc::Sender<Outbound>,
+    /// Bytes queued and not yet written to the socket.
+    queued_bytes: Arc<AtomicUsize>,
+    /// Tells the writer to drop the connection without flushing.
+    abort: Arc<tokio::sync::Notify>,
+}
+
+impl Outbox {
+    /// Queues a frame; false if the client is not keeping up (the caller closes it).
+    pub fn send_frame(&self, frame: Bytes) -> bool {
+        let len = frame.len();
+        let queued = self.queued_bytes.fetch_add(len, Ordering::SeqCst);
+        if queued > 0 && queued + len > OUTBOX_BYTES {
+            self.queued_bytes.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        if self.frames.try_send(Outbound::Frame(frame)).is_err() {
+            self.queued_bytes.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// Asks the writer to flush what is queued and close the connection.
+    pub fn close(&self) {
+        let _ = self.frames.try_send(Outbound::Close);
+    }
+
+    /// Drops the connection at once, discarding what is queued: for a client that does not
+    /// read, whose socket would otherwise stay open (and count against `maxClientCnxns`) for as
+    /// long as it does not read.
+    pub fn abort(&self) {
+        self.abort.notify_one();
+    }
+}
 
 /// What a connection task tells the core task.
 #[derive(Debug)]
@@ -32,7 +80,7 @@ pub enum ConnEvent {
         /// The handshake.
         request: ConnectRequest,
         /// Where to send this connection's frames.
-        outbox: mpsc::Sender<Outbound>,
+        outbox: Outbox,
     },
     /// A decoded request.
     Request {
@@ -75,6 +123,11 @@ pub enum Outbound {
     Close,
 }
 
+/// How long a connection may take to send its whole handshake (or four-letter word) before it
+/// is closed: Apache's `zookeeper.nio.sessionlessCnxnTimeout` default. Without it, idle
+/// sockets that never say anything would be held forever.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves one accepted socket until it closes.
 pub async fn serve_connection(
     stream: TcpStream,
@@ -83,16 +136,23 @@ pub async fn serve_connection(
     decoder: FrameDecoder,
     whitelist: crate::config::FourLetterWhitelist,
     core: mpsc::Sender<ConnEvent>,
+    throttle: Arc<Throttle>,
 ) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
     let mut buf = BytesMut::with_capacity(4096);
 
+    let handshake_deadline = tokio::time::Instant::now() + HANDSHAKE_TIMEOUT;
     // The first four bytes decide: a four-letter word, or the length of a ConnectRequest.
     while buf.len() < 4 {
-        match reader.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+        let read = tokio::time::timeout_at(handshake_deadline, reader.read_buf(&mut buf)).await;
+        match read {
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(_)) => {}
+            Err(_) => {
+                tracing::info!(%addr, "closing a connection that sent no handshake");
+                return;
+            }
         }
     }
     let prefix: [u8; 4] = buf[..4].try_into().expect("4 bytes");
@@ -118,23 +178,44 @@ pub async fn serve_connection(
         return;
     }
 
-    let (outbox_tx, mut outbox) = mpsc::channel::<Outbound>(OUTBOX_FRAMES);
+    let (frames_tx, mut frames) = mpsc::channel::<Outbound>(OUTBOX_FRAMES);
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let abort = Arc::new(tokio::sync::Notify::new());
+    let outbox_tx = Outbox {
+        frames: frames_tx,
+        queued_bytes: queued_bytes.clone(),
+        abort: abort.clone(),
+    };
     // Set when the core closes the connection, so a client that never closes its end cannot
     // keep the reader alive.
-    let closed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let closed = Arc::new(tokio::sync::Notify::new());
     let closed_by_writer = closed.clone();
     let writer_task = tokio::spawn(async move {
-        while let Some(out) = outbox.recv().await {
+        let mut flush = true;
+        loop {
+            let out = tokio::select! {
+                biased;
+                () = abort.notified() => { flush = false; break }
+                out = frames.recv() => out,
+            };
             match out {
-                Outbound::Frame(frame) => {
-                    if writer.write_all(&frame).await.is_err() {
-                        return;
+                Some(Outbound::Frame(frame)) => {
+                    let written = tokio::select! {
+                        biased;
+                        () = abort.notified() => { flush = false; break }
+                        written = writer.write_all(&frame) => written,
+                    };
+                    queued_bytes.fetch_sub(frame.len(), Ordering::SeqCst);
+                    if written.is_err() {
+                        break;
                     }
                 }
-                Outbound::Close => break,
+                Some(Outbound::Close) | None => break,
             }
         }
-        let _ = writer.shutdown().await;
+        if flush {
+            let _ = writer.shutdown().await;
+        }
         closed_by_writer.notify_one();
     });
 
@@ -149,6 +230,10 @@ pub async fn serve_connection(
                         Ok(_) => continue,
                     },
                     () = closed.notified() => break,
+                    () = tokio::time::sleep_until(handshake_deadline), if outbox.is_some() => {
+                        tracing::info!(%addr, "closing a connection whose handshake did not arrive in time");
+                        break;
+                    }
                 }
             }
             Err(err) => {
@@ -183,10 +268,24 @@ pub async fn serve_connection(
                 },
             },
         };
+        let is_request = matches!(event, ConnEvent::Request { .. });
+        if is_request {
+            // globalOutstandingLimit: this connection stops reading (the socket fills and
+            // TCP slows the client) until fewer requests are in flight.
+            tokio::select! {
+                () = throttle.admit() => {}
+                () = closed.notified() => break,
+            }
+        }
         if core.send(event).await.is_err() {
+            if is_request {
+                throttle.cancel();
+            }
             break;
         }
     }
+    // Before the handshake the outbox is still ours: dropping it lets the writer finish.
+    drop(outbox);
     let _ = core.send(ConnEvent::Disconnected { conn }).await;
     let _ = writer_task.await;
 }
