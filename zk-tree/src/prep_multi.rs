@@ -27,10 +27,13 @@ fn sub_op(op: &MultiOp) -> Result<SubOp<'_>, ()> {
             if mode.is_ttl() {
                 SubOp::Unusable
             } else {
+                // Java's `Op.create` keeps no trace of the record's own type: a create2 or a
+                // createContainer whose flags are not CONTAINER is logged (and answered) as a
+                // plain create.
                 let op_code = if mode.is_container() {
                     OpCode::CreateContainer
                 } else {
-                    op.op()
+                    OpCode::Create
                 };
                 SubOp::Create(CreateArgs::plain(op_code, r))
             }

@@ -489,6 +489,32 @@ fn multi_ops_see_earlier_ops_of_the_same_multi() {
 /// error` (real sub-txns before the failure, not all ErrorTxns); the next sequential create
 /// under the same parent then got the number the rolled-back one had.
 #[test]
+fn multi_create_sub_ops_take_their_type_from_the_flags() {
+    // Java's MultiOperationRecord rebuilds each create with `Op.create(path, data, acl,
+    // flags)`: a create2, or a createContainer without the CONTAINER flag, is a plain create;
+    // only the flags make a container.
+    let mut h = Harness::new();
+    let req = |path: &str, flags| CreateRequest {
+        path: path.into(),
+        data: None,
+        acl: open(),
+        flags,
+    };
+    let request = multi(vec![
+        MultiOp::Create2(req("/two", 0)),
+        MultiOp::CreateContainer(req("/plain", 0)),
+        MultiOp::Create(req("/box", 4)),
+    ]);
+    let (entry, _) = h.run(&request);
+    let Txn::Multi(txns) = &entry.txn else {
+        panic!("not a multi: {:?}", entry.txn)
+    };
+    assert!(matches!(&txns[0], Txn::Create(t) if t.path == "/two"));
+    assert!(matches!(&txns[1], Txn::Create(t) if t.path == "/plain"));
+    assert!(matches!(&txns[2], Txn::CreateContainer(t) if t.path == "/box"));
+}
+
+#[test]
 fn failed_multi_logs_real_txns_then_error_then_runtime_inconsistency() {
     let mut h = Harness::new();
     h.ok(&create("/q"));
