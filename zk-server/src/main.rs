@@ -5,15 +5,17 @@
 //! ```
 //!
 //! With a path, the server reads that `zoo.cfg` like Apache's `QuorumPeerMain` (plus `-D`
-//! overrides from `SERVER_JVMFLAGS`/`JVMFLAGS`). Without one it uses an embedded default that
-//! just works: clients on 127.0.0.1:2181, data in `./zk-data`, tickTime 2000. SIGTERM and
-//! Ctrl-C stop it gracefully.
+//! overrides from `SERVER_JVMFLAGS`/`JVMFLAGS`). Without one, if the official Docker image's
+//! `ZOO_*` variables are set, it writes `$ZOO_CONF_DIR/zoo.cfg` and `myid` from them as the
+//! image's entrypoint does (never overwriting existing files) and uses that; otherwise it uses
+//! an embedded default that just works: clients on 127.0.0.1:2181, data in `./zk-data`,
+//! tickTime 2000. SIGTERM and Ctrl-C stop it gracefully.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use zk_server::config::{JvmOverrides, ServerConfig, ServerMode};
+use zk_server::config::{DockerEnv, JvmOverrides, ServerConfig, ServerMode};
 
 /// A ZooKeeper-compatible coordination server. Real ZooKeeper clients (kazoo, Curator, the
 /// Java and C clients, zkCli.sh) connect to it unchanged.
@@ -46,8 +48,19 @@ fn main() -> ExitCode {
 
 fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let overrides = JvmOverrides::from_env();
+    let docker = DockerEnv::from_env();
     let config = match &args.config {
         Some(path) => ServerConfig::from_file(path, &overrides)?,
+        // Started like the official image (ZOO_* variables, no argument): write zoo.cfg and
+        // myid the way its docker-entrypoint.sh does — only the files that do not exist yet —
+        // and serve from them.
+        None if docker.is_present() => {
+            let files = docker.plan(&docker.conf_dir());
+            if files.write()? {
+                tracing::info!(config = %files.zoo_cfg_path.display(), "wrote zoo.cfg/myid from ZOO_* variables");
+            }
+            ServerConfig::from_file(&files.zoo_cfg_path, &overrides)?
+        }
         None => ServerConfig::embedded(&overrides)?,
     };
     config.log_warnings();
