@@ -57,6 +57,15 @@ impl Mutations {
     }
 }
 
+/// A closeSession body of two empty paths encodes to the same 12 bytes (`int 2`, two empty
+/// strings) as "no body, then a TxnDigest of version 2", which the decoder must read as the
+/// latter (Apache's no-body closeSession logs). Real bodies hold valid, non-empty paths, so
+/// only generated input can hit this; it is skipped rather than asserted.
+fn is_ambiguous_close_session(txn: &Txn) -> bool {
+    matches!(txn, Txn::CloseSession(Some(body))
+        if body.paths_to_delete.len() == 2 && body.paths_to_delete.iter().all(String::is_empty))
+}
+
 /// Feeds `bytes` to every decoder in the crate, checking re-encoding where one accepts it.
 fn decode_everything(bytes: &[u8]) {
     let frame = Bytes::copy_from_slice(bytes);
@@ -78,6 +87,9 @@ fn decode_everything(bytes: &[u8]) {
             assert_eq!(again, Ok((header, body)), "{op:?}");
         }
         if let Ok(txn) = Txn::decode(op, &mut zk_proto::jute::Reader::new(frame.clone())) {
+            if is_ambiguous_close_session(&txn) {
+                continue;
+            }
             assert_eq!(
                 Txn::decode(op, &mut zk_proto::jute::Reader::new(txn.to_vec())),
                 Ok(txn)
@@ -102,6 +114,9 @@ fn decode_everything(bytes: &[u8]) {
         );
     }
     if let Ok(entry) = TxnLogEntry::decode(frame.clone()) {
+        if is_ambiguous_close_session(&entry.txn) && entry.digest.is_none() {
+            return;
+        }
         assert_eq!(TxnLogEntry::decode(entry.to_vec()), Ok(entry));
     }
     let packets = QuorumPacketDecoder::new(1 << 16);

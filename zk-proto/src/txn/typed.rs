@@ -326,7 +326,18 @@ mod arbitrary {
         fn arbitrary(g: &mut Gen) -> Txn {
             match u8::arbitrary(g) % 6 {
                 0 => Txn::CreateSession(Arbitrary::arbitrary(g)),
-                1 => Txn::CloseSession(Arbitrary::arbitrary(g)),
+                1 => {
+                    // Real closeSession bodies list znode paths, never empty strings: a body of
+                    // exactly two empty paths is byte-identical to "no body + TxnDigest v2" and
+                    // decodes as the latter (see `Txn::decode`).
+                    let mut close: Option<super::CloseSessionTxn> = Arbitrary::arbitrary(g);
+                    if let Some(body) = &mut close {
+                        for path in &mut body.paths_to_delete {
+                            path.insert(0, '/');
+                        }
+                    }
+                    Txn::CloseSession(close)
+                }
                 2 => Txn::Reconfig(Arbitrary::arbitrary(g)),
                 3 => Txn::SetAcl(Arbitrary::arbitrary(g)),
                 4 => {
