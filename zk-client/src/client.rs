@@ -343,6 +343,19 @@ impl Client {
         async move { data_result(reply.await?) }
     }
 
+    /// Like [`get_data`](Client::get_data), but keeps ZooKeeper's distinction between null
+    /// data (`None`: created with no data, as `zkCli`'s `create /x` does) and empty data.
+    pub fn get_data_nullable(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<(Option<Bytes>, Stat)>> + Send + 'static {
+        let request = self
+            .server_path(path)
+            .map(|path| Request::GetData(GetDataRequest { path, watch: false }));
+        let reply = self.submit(request, None);
+        async move { nullable_data_result(reply.await?) }
+    }
+
     /// The node's child names (unsorted).
     pub fn get_children(
         &self,
@@ -560,6 +573,20 @@ impl Client {
         }
     }
 
+    /// Like [`get_and_watch_data`](Client::get_and_watch_data), but null data is `None`.
+    pub fn get_and_watch_data_nullable(
+        &self,
+        path: &str,
+    ) -> impl Future<Output = Result<(Option<Bytes>, Stat, OneshotWatcher)>> + Send + 'static {
+        let (reply, watcher) = self.submit_watched(path, WatchKind::Data, |path| {
+            Request::GetData(GetDataRequest { path, watch: true })
+        });
+        async move {
+            let (data, stat) = nullable_data_result(reply.await?)?;
+            Ok((data, stat, watcher.expect("sent requests have a watcher")))
+        }
+    }
+
     /// The node's Stat (`None` if missing), plus a one-shot watcher resolved by its creation,
     /// change or deletion, or by the session's end. The watch is set even if the node does not
     /// exist.
@@ -698,8 +725,12 @@ fn exists_result(response: Response) -> Result<Option<Stat>> {
 }
 
 fn data_result(response: Response) -> Result<(Bytes, Stat)> {
+    nullable_data_result(response).map(|(data, stat)| (data.unwrap_or_default(), stat))
+}
+
+fn nullable_data_result(response: Response) -> Result<(Option<Bytes>, Stat)> {
     match response {
-        Response::GetData(r) => Ok((r.data.unwrap_or_default(), r.stat)),
+        Response::GetData(r) => Ok((r.data, r.stat)),
         other => Err(unexpected(&other)),
     }
 }

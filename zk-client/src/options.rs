@@ -29,6 +29,7 @@ pub struct CreateOptions {
     mode: CreateMode,
     acl: Vec<Acl>,
     ttl: Option<Duration>,
+    null_data: bool,
 }
 
 impl Default for CreateOptions {
@@ -45,7 +46,21 @@ impl CreateOptions {
             mode,
             acl: Acl::open_acl_unsafe(),
             ttl: None,
+            null_data: false,
         }
+    }
+
+    /// Sends null data instead of the `data` argument of [`Client::create`](crate::Client::create)
+    /// (Java's `create(path, null, ...)`, what `zkCli`'s `create /x` does): readers with
+    /// [`Client::get_data_nullable`](crate::Client::get_data_nullable) then see `None`.
+    pub fn with_null_data(mut self) -> Self {
+        self.null_data = true;
+        self
+    }
+
+    /// Whether null data is sent.
+    pub fn null_data(&self) -> bool {
+        self.null_data
     }
 
     /// A persistent node.
@@ -141,7 +156,7 @@ pub(crate) fn create_body(
     }
     let body = CreateRequest {
         path: chroot.prefix(path),
-        data: Some(Bytes::copy_from_slice(data)),
+        data: (!options.null_data()).then(|| Bytes::copy_from_slice(data)),
         acl: options.acl().to_vec(),
         flags: mode.flag(),
     };

@@ -33,6 +33,10 @@ pub async fn create(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), CliError>
     let path = &p.args[1];
     let data = p.arg(2).unwrap_or_default().as_bytes().to_vec();
     let mut options = CreateOptions::new(mode);
+    if p.arg(2).is_none() {
+        // zkCli sends null data when no data is given; `get` then prints `null`.
+        options = options.with_null_data();
+    }
     if let Some(text) = p.arg(3) {
         options = options.with_acl(parse_acl(ctx, text));
     }
@@ -295,19 +299,21 @@ pub async fn get(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), CliError> {
     let json = ctx.wants_json(&p)?;
     let path = p.args[1].clone();
     let client = ctx.client()?;
-    let (data, stat) = if p.has("w") {
+    let (nullable, stat) = if p.has("w") {
         let (data, stat, watcher) = client
-            .get_and_watch_data(&path)
+            .get_and_watch_data_nullable(&path)
             .await
             .map_err(|e| CliError::keeper(&e, &path))?;
         ctx.watches.add_oneshot(&path, WatchKind::Data, watcher);
         (data, stat)
     } else {
         client
-            .get_data(&path)
+            .get_data_nullable(&path)
             .await
             .map_err(|e| CliError::keeper(&e, &path))?
     };
+    let is_null = nullable.is_none();
+    let data = nullable.unwrap_or_default();
     if json {
         let mut value = json!({
             "path": path,
@@ -322,6 +328,9 @@ pub async fn get(ctx: &mut Ctx<'_>, words: &[String]) -> Result<(), CliError> {
         pretty_hex_dump(&data)
     } else if p.has("b") {
         base64::engine::general_purpose::STANDARD.encode(&data)
+    } else if is_null {
+        // ZooKeeperMain prints null data as `null`.
+        "null".to_owned()
     } else {
         String::from_utf8_lossy(&data).into_owned()
     };

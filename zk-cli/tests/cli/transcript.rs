@@ -35,6 +35,11 @@ create /q/../x
 create /neg -5
 create /quoted 'a b  c'
 get /quoted
+create /nodata
+get /nodata
+get -s /nodata
+create /empty ""
+get /empty
 create /dq "x y" world:anyone:cdrwa
 ls /a
 ls -s /a

@@ -86,6 +86,17 @@ pub async fn crud_round_trip(kind: Kind) {
     let big = vec![7u8; 500_000];
     client.create("/big", &big, &persistent).await.unwrap();
     assert_eq!(client.get_data("/big").await.unwrap().0.len(), big.len());
+    // Null data (zkCli's `create /x`) stays distinct from empty data.
+    let null = persistent.clone().with_null_data();
+    client.create("/null", b"ignored", &null).await.unwrap();
+    client.create("/empty", b"", &persistent).await.unwrap();
+    let (data, stat) = client.get_data_nullable("/null").await.unwrap();
+    assert_eq!((data, stat.data_length), (None, 0));
+    let (data, _) = client.get_data_nullable("/empty").await.unwrap();
+    assert_eq!(data, Some(Bytes::new()));
+    assert_eq!(client.get_data("/null").await.unwrap().0, Bytes::new());
+    let (data, _, _watcher) = client.get_and_watch_data_nullable("/null").await.unwrap();
+    assert_eq!(data, None);
 }
 
 pub async fn create_modes(kind: Kind) {
