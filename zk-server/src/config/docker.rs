@@ -89,12 +89,7 @@ impl DockerEnv {
     /// Keeps the `ZOO_*` variables of this process's environment (values that are not valid
     /// UTF-8 are converted lossily).
     pub fn from_env() -> Self {
-        Self::from_vars(std::env::vars_os().map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        }))
+        Self::from_vars(super::env::process_vars())
     }
 
     /// Keeps the `ZOO_*` variables of an environment given as name/value pairs. The environment

@@ -62,12 +62,7 @@ impl JvmOverrides {
     /// Reads [`JvmOverrides::VARIABLES`] from this process's environment (values that are not
     /// valid UTF-8 are converted lossily).
     pub fn from_env() -> Self {
-        Self::from_vars(std::env::vars_os().map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        }))
+        Self::from_vars(super::env::process_vars())
     }
 
     /// Reads [`JvmOverrides::VARIABLES`] from an environment given as name/value pairs. The
@@ -136,6 +131,17 @@ impl JvmOverrides {
     pub fn is_empty(&self) -> bool {
         self.properties.is_empty()
     }
+}
+
+/// This process's environment as name/value strings; values that are not valid UTF-8 are
+/// converted lossily. The one place the config layer reads `std::env`.
+pub(crate) fn process_vars() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os().map(|(k, v)| {
+        (
+            k.to_string_lossy().into_owned(),
+            v.to_string_lossy().into_owned(),
+        )
+    })
 }
 
 #[cfg(test)]
