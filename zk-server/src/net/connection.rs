@@ -21,6 +21,9 @@ use zk_proto::{ConnectRequest, FourLetterWord, Request, RequestHeader};
 use super::throttle::Throttle;
 use crate::core::ConnId;
 
+/// Bytes of queued frames the writer coalesces into one write.
+const WRITE_BATCH_BYTES: usize = 64 * 1024;
+
 /// Frames a connection may have queued for writing before it counts as not reading.
 pub const OUTBOX_FRAMES: usize = 4096;
 
@@ -199,14 +202,36 @@ pub async fn serve_connection(
                 out = frames.recv() => out,
             };
             match out {
-                Some(Outbound::Frame(frame)) => {
+                Some(Outbound::Frame(first)) => {
+                    // Coalesce the replies already queued into one write: one send() per
+                    // batch rather than per reply (send() was the server's largest cost
+                    // under load, docs/performance.md).
+                    let mut batch_bytes = first.len();
+                    let mut batch: Option<BytesMut> = None;
+                    let mut close_after = false;
+                    while batch_bytes < WRITE_BATCH_BYTES {
+                        match frames.try_recv() {
+                            Ok(Outbound::Frame(more)) => {
+                                batch
+                                    .get_or_insert_with(|| BytesMut::from(&first[..]))
+                                    .extend_from_slice(&more);
+                                batch_bytes += more.len();
+                            }
+                            Ok(Outbound::Close) => {
+                                close_after = true;
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let data: &[u8] = batch.as_deref().unwrap_or(&first);
                     let written = tokio::select! {
                         biased;
                         () = abort.notified() => { flush = false; break }
-                        written = writer.write_all(&frame) => written,
+                        written = writer.write_all(data) => written,
                     };
-                    queued_bytes.fetch_sub(frame.len(), Ordering::SeqCst);
-                    if written.is_err() {
+                    queued_bytes.fetch_sub(batch_bytes, Ordering::SeqCst);
+                    if written.is_err() || close_after {
                         break;
                     }
                 }
