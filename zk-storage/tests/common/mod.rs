@@ -237,6 +237,10 @@ impl ApacheServer {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return String::new();
         };
+        // A command sent while Apache is still starting can go unanswered (seen once in CI):
+        // give up on this try after a while; the caller polls again.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
         let mut out = String::new();
         let _ = s.write_all(word.as_bytes());
         let _ = s.read_to_string(&mut out);
