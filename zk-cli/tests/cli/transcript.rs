@@ -16,6 +16,10 @@ use super::harness::{apache_cli, java_classpath, our_cli, Run, Server};
 
 /// Every zkCli command, with the outcomes scripts scrape: successes, each error sentence,
 /// parse errors, watches of every kind, quotas, history and redo, close and connect.
+///
+/// zkCli checks `printwatches` when its event thread prints, not when the event arrives, so an
+/// event fired just before `printwatches on` may or may not print; the two round trips after
+/// `set /w quiet` let that event pass while printing is still off.
 const SCRIPT: &str = r#"ls /
 create /a hello
 create /a again
@@ -122,6 +126,8 @@ printwatches
 printwatches off
 get -w /w
 set /w quiet
+get /w
+ls /w
 printwatches on
 create /qa q
 create /qa/b b
