@@ -242,3 +242,23 @@ fn chroot_in_the_connect_string_roots_every_path() {
     assert_eq!(one_shot(&rooted, &["config"]).code, 0);
     ok(&a, &["deleteall", "/chrooted"]);
 }
+
+/// `printwatches off` silences events that fire while it is off; `on` brings them back. (Not in
+/// the transcript test: zkCli applies the setting on its event thread, racing the commands.)
+#[test]
+fn printwatches_off_silences_watch_events() {
+    let address = shared().address();
+    let node = "/pw-silence";
+    let script = format!(
+        "create {node} a\nprintwatches off\nget -w {node}\nset {node} b\nget {node}\n\
+         printwatches on\nget -w {node}\nset {node} c\nget {node}\nquit\n"
+    );
+    let run = super::harness::our_cli(&address, &script);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let events = run.stdout.matches("type:NodeDataChanged").count();
+    assert_eq!(
+        events, 1,
+        "only the change made with printwatches on prints: {}",
+        run.stdout
+    );
+}

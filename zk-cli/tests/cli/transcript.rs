@@ -17,9 +17,10 @@ use super::harness::{apache_cli, java_classpath, our_cli, Run, Server};
 /// Every zkCli command, with the outcomes scripts scrape: successes, each error sentence,
 /// parse errors, watches of every kind, quotas, history and redo, close and connect.
 ///
-/// zkCli checks `printwatches` when its event thread prints, not when the event arrives, so an
-/// event fired just before `printwatches on` may or may not print; the two round trips after
-/// `set /w quiet` let that event pass while printing is still off.
+/// zkCli checks `printwatches` on its event thread, racing the commands that follow: an event
+/// fired near a `printwatches off`/`on` may or may not print. The script therefore fires no
+/// event while printing is off, and makes two round trips after `delete /d1` so its event is
+/// printed before `printwatches off`.
 const SCRIPT: &str = r#"ls /
 create /a hello
 create /a again
@@ -122,12 +123,10 @@ get -w /d1
 ls -w /d1
 stat -w /d1
 delete /d1
-printwatches
-printwatches off
-get -w /w
-set /w quiet
 get /w
 ls /w
+printwatches
+printwatches off
 printwatches on
 create /qa q
 create /qa/b b
