@@ -55,6 +55,19 @@ pub enum Error {
     /// The data directory could not be read or written.
     #[error("storage: {0}")]
     Storage(#[from] zk_storage::Error),
+    /// A quorum or election listener could not be bound (port in use, address not local).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Quorum-mode storage found (or was handed) state a replica cannot continue from: a txn
+    /// log above the snapshot with a hole, a proposal whose txn names another zxid.
+    #[error("quorum storage: {0}")]
+    QuorumStorage(String),
     /// The `myid` file exists but does not hold a server id.
     #[error("{}: invalid server id {content:?}: {reason}", path.display())]
     MyId {
@@ -65,6 +78,10 @@ pub enum Error {
         /// Why it was rejected.
         reason: String,
     },
+    /// Quorum mode cannot start or continue: an ensemble that does not make sense to ZAB, a
+    /// replication state on disk it refuses, or a committed txn this server cannot apply.
+    #[error("replication: {0}")]
+    Replication(String),
 }
 
 /// `Result` with this crate's [`Error`].

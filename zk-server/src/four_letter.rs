@@ -45,12 +45,47 @@ pub struct ServerInfo<'a> {
     pub uptime_ms: i64,
     /// The current time (ms since the Unix epoch), for connection ages.
     pub now_ms: i64,
+    /// Quorum mode: the ensemble as this server sees it; `None` standalone.
+    pub ensemble: Option<EnsembleInfo>,
 }
+
+/// What `srvr`/`mntr` report about the ensemble in quorum mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnsembleInfo {
+    /// Whether the server serves clients (a leader with an established epoch, or a synced
+    /// learner). Otherwise most words answer [`NOT_SERVING`].
+    pub serving: bool,
+    /// Leader: connected learners (`zk_learners`).
+    pub learners: usize,
+    /// Leader: followers in broadcast (`zk_synced_followers`).
+    pub synced_followers: usize,
+    /// Leader: observers in broadcast (`zk_synced_observers`).
+    pub synced_observers: usize,
+    /// Voting members of the ensemble.
+    pub voters: usize,
+}
+
+/// Apache's answer to most four-letter words while the server is not serving (electing a
+/// leader or synchronizing with it).
+pub const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
 
 /// The text answer to `word`. `srst` and `crst` reset counters, hence `&mut`.
 pub fn answer(word: FourLetterWord, core: &mut ServerCore, info: &ServerInfo<'_>) -> String {
+    let serving = info.ensemble.is_none_or(|e| e.serving);
+    if !serving
+        && !matches!(
+            word,
+            FourLetterWord::Ruok
+                | FourLetterWord::Conf
+                | FourLetterWord::Envi
+                | FourLetterWord::Isro
+        )
+    {
+        return NOT_SERVING.to_owned();
+    }
     match word {
         FourLetterWord::Ruok => "imok".to_owned(),
+        FourLetterWord::Isro if !serving => "null".to_owned(),
         FourLetterWord::Isro => "rw".to_owned(),
         FourLetterWord::Srvr => srvr(core, info, false),
         FourLetterWord::Stat => srvr(core, info, true),
@@ -191,6 +226,15 @@ fn mntr(core: &ServerCore, info: &ServerInfo<'_>) -> String {
         "last_processed_zxid",
         core.last_processed_zxid().0.to_string(),
     );
+    if let Some(ensemble) = info.ensemble.filter(|_| info.mode == "leader") {
+        // Apache's leader-only gauges.
+        kv("learners", ensemble.learners.to_string());
+        kv("synced_followers", ensemble.synced_followers.to_string());
+        kv("synced_non_voting_followers", "0".to_owned());
+        kv("synced_observers", ensemble.synced_observers.to_string());
+        kv("pending_syncs", "0".to_owned());
+        kv("quorum_size", ensemble.voters.to_string());
+    }
     out
 }
 

@@ -46,6 +46,7 @@
 
 pub mod config;
 pub mod core;
+pub mod ensemble;
 pub mod error;
 pub mod four_letter;
 pub mod net;

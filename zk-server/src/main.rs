@@ -9,7 +9,8 @@
 //! `ZOO_*` variables are set, it writes `$ZOO_CONF_DIR/zoo.cfg` and `myid` from them as the
 //! image's entrypoint does (never overwriting existing files) and uses that; otherwise it uses
 //! an embedded default that just works: clients on 127.0.0.1:2181, data in `./zk-data`,
-//! tickTime 2000. SIGTERM and Ctrl-C stop it gracefully.
+//! tickTime 2000. A zoo.cfg with `server.N` lines starts a member of a replicated ensemble
+//! (see `zk_server::ensemble`). SIGTERM and Ctrl-C stop it gracefully.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,14 +65,6 @@ fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => ServerConfig::embedded(&overrides)?,
     };
     config.log_warnings();
-    if config.mode() != ServerMode::Standalone {
-        return Err(
-            "replicated (quorum) mode is not implemented yet; this build serves a \
-                    standalone server only (remove the server.N lines or set \
-                    standaloneEnabled=true with a single server.N line)"
-                .into(),
-        );
-    }
     let address = config
         .client_address
         .as_ref()
@@ -80,7 +73,14 @@ fn serve(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(address).await?;
-        zk_server::server::run(config, listener, shutdown_signal()).await?;
+        match config.mode() {
+            ServerMode::Standalone => {
+                zk_server::server::run(config, listener, shutdown_signal()).await?
+            }
+            ServerMode::Quorum => {
+                zk_server::ensemble::runner::run(config, listener, shutdown_signal()).await?
+            }
+        }
         Ok(())
     })
 }

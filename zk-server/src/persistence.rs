@@ -52,9 +52,9 @@ use crate::{Error, Result};
 
 /// The transaction log and snapshot store of one server.
 pub struct Persistence {
-    log: FileTxnLog<RawTxn>,
-    snapshots: FileSnapshotStore,
-    extended_types: bool,
+    pub(crate) log: FileTxnLog<RawTxn>,
+    pub(crate) snapshots: FileSnapshotStore,
+    pub(crate) extended_types: bool,
 }
 
 /// What recovery found.
@@ -147,11 +147,7 @@ impl Durability {
     ) -> Result<(Durability, mpsc::UnboundedReceiver<Result<Zxid>>)> {
         let (commands, rx) = std_mpsc::channel();
         let (durable_tx, durable_rx) = mpsc::unbounded_channel();
-        let retain = config.autopurge_snap_retain_count.max(3) as usize;
-        let purge = Retention {
-            config: AutopurgeConfig::new(retain, 1),
-            enabled: config.autopurge_purge_interval.is_some(),
-        };
+        let purge = Retention::from_config(config);
         if !config.force_sync {
             tracing::warn!(
                 "forceSync=no is ignored: a write is acknowledged only after it is fsynced"
@@ -199,15 +195,24 @@ impl Drop for Durability {
 }
 
 /// What to keep (see "Retention" in the module docs).
-struct Retention {
+pub(crate) struct Retention {
     config: AutopurgeConfig,
     /// False when `autopurge.purgeInterval=0` disables purging.
     enabled: bool,
 }
 
 impl Retention {
+    /// `autopurge.snapRetainCount` (at least 3) and whether `autopurge.purgeInterval` is on.
+    pub(crate) fn from_config(config: &ServerConfig) -> Retention {
+        let retain = config.autopurge_snap_retain_count.max(3) as usize;
+        Retention {
+            config: AutopurgeConfig::new(retain, 1),
+            enabled: config.autopurge_purge_interval.is_some(),
+        }
+    }
+
     /// Purges old snapshots and logs, unless purging is off.
-    fn purge_if_enabled(&self, persistence: &mut Persistence) {
+    pub(crate) fn purge_if_enabled(&self, persistence: &mut Persistence) {
         if !self.enabled {
             return;
         }
@@ -267,7 +272,8 @@ fn sync_loop(
     let _ = persistence.log.sync();
 }
 
-fn write_snapshot(
+/// Rolls the log, then writes `snapshot` durably.
+pub(crate) fn write_snapshot(
     persistence: &mut Persistence,
     snapshot: &TreeSnapshot,
 ) -> zk_storage::Result<()> {
@@ -294,7 +300,8 @@ pub struct TreeSnapshot {
 }
 
 impl TreeSnapshot {
-    fn capture(tree: &DataTree, sessions: Vec<(SessionId, i32)>) -> Self {
+    /// Copies what a snapshot of `tree` (at its last processed zxid) with `sessions` holds.
+    pub(crate) fn capture(tree: &DataTree, sessions: Vec<(SessionId, i32)>) -> Self {
         let acls = tree
             .acl_cache()
             .entries()
@@ -357,15 +364,15 @@ impl SnapshotSource for TreeSnapshot {
 }
 
 /// Rebuilds a [`DataTree`] and the session table from a snapshot plus the log.
-struct TreeTarget {
+pub(crate) struct TreeTarget {
     extended_types: bool,
     builder: Option<TreeBuilder>,
-    tree: Option<DataTree>,
-    sessions: BTreeMap<SessionId, i32>,
+    pub(crate) tree: Option<DataTree>,
+    pub(crate) sessions: BTreeMap<SessionId, i32>,
 }
 
 impl TreeTarget {
-    fn new(extended_types: bool) -> Self {
+    pub(crate) fn new(extended_types: bool) -> Self {
         TreeTarget {
             extended_types,
             builder: None,
@@ -380,7 +387,8 @@ impl TreeTarget {
             .ok_or_else(|| RecoveryError("snapshot item outside a snapshot".into()))
     }
 
-    fn tree(&mut self) -> std::result::Result<&mut DataTree, RecoveryError> {
+    /// The tree: the snapshot's once it is loaded (finishing the builder), else empty.
+    pub(crate) fn tree(&mut self) -> std::result::Result<&mut DataTree, RecoveryError> {
         if let Some(builder) = self.builder.take() {
             self.tree = Some(builder.finish().map_err(RecoveryError::from_tree)?);
         }
@@ -393,7 +401,7 @@ impl TreeTarget {
 /// Why recovery could not use a snapshot item or a logged txn.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct RecoveryError(String);
+pub(crate) struct RecoveryError(String);
 
 impl RecoveryError {
     fn from_tree(err: zk_tree::Error) -> Self {

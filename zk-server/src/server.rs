@@ -31,7 +31,7 @@ use crate::persistence::{Durability, Persistence};
 use crate::Result;
 
 /// Events the connection tasks may queue for the core task before they wait.
-const CORE_QUEUE: usize = 16 * 1024;
+pub(crate) const CORE_QUEUE: usize = 16 * 1024;
 
 /// Runs a standalone server on `listener` until `shutdown` completes or storage fails.
 ///
@@ -155,6 +155,7 @@ fn handle_event(
                 server_id: config.my_id.unwrap_or(0),
                 uptime_ms: started.elapsed().as_millis() as i64,
                 now_ms: now,
+                ensemble: None,
             };
             let _ = reply.send(four_letter::answer(word, core, &info));
         }
@@ -171,23 +172,9 @@ fn execute(core: &mut ServerCore, outboxes: &mut HashMap<ConnId, Outbox>, durabi
         }
         for action in actions {
             match action {
-                Action::Send { conn, frame } => {
-                    let Some(outbox) = outboxes.get(&conn) else {
-                        continue;
-                    };
-                    if !outbox.send_frame(frame) {
-                        tracing::warn!(conn = conn.0, "client is not reading its replies; closing");
-                        outbox.abort();
-                        outboxes.remove(&conn);
-                        core.on_disconnect(conn);
-                    }
-                }
-                Action::Close { conn } => {
-                    if let Some(outbox) = outboxes.remove(&conn) {
-                        outbox.close();
-                    }
-                }
+                Action::Send { .. } | Action::Close { .. } => deliver(core, outboxes, action),
                 Action::Append(entry) => durability.append(entry),
+                Action::Forward(_) => unreachable!("a standalone server forwards nothing"),
                 Action::Snapshot => {
                     durability.snapshot(core.tree(), core.sessions().sessions_with_timeouts());
                 }
@@ -196,9 +183,37 @@ fn execute(core: &mut ServerCore, outboxes: &mut HashMap<ConnId, Outbox>, durabi
     }
 }
 
+/// Executes a `Send` or `Close` action: hands the frame to the connection's writer, closing a
+/// connection whose client does not read its replies.
+pub(crate) fn deliver(
+    core: &mut ServerCore,
+    outboxes: &mut HashMap<ConnId, Outbox>,
+    action: Action,
+) {
+    match action {
+        Action::Send { conn, frame } => {
+            let Some(outbox) = outboxes.get(&conn) else {
+                return;
+            };
+            if !outbox.send_frame(frame) {
+                tracing::warn!(conn = conn.0, "client is not reading its replies; closing");
+                outbox.abort();
+                outboxes.remove(&conn);
+                core.on_disconnect(conn);
+            }
+        }
+        Action::Close { conn } => {
+            if let Some(outbox) = outboxes.remove(&conn) {
+                outbox.close();
+            }
+        }
+        _ => unreachable!("deliver handles Send and Close only"),
+    }
+}
+
 /// Accepts connections, enforcing `maxClientCnxns` per client address and `maxCnxns` in
 /// total.
-async fn accept_loop(
+pub(crate) async fn accept_loop(
     listener: TcpListener,
     config: ServerConfig,
     core: mpsc::Sender<ConnEvent>,
@@ -253,7 +268,7 @@ async fn accept_loop(
     }
 }
 
-fn core_settings(config: &ServerConfig) -> CoreSettings {
+pub(crate) fn core_settings(config: &ServerConfig) -> CoreSettings {
     CoreSettings {
         server_id: 1,
         tick_ms: i64::from(config.tick_time_ms),

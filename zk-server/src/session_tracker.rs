@@ -151,6 +151,22 @@ impl SessionTracker {
         expired
     }
 
+    /// Gives every session a fresh timeout from `now_ms` and clears every closing mark: what a
+    /// new leader does, since it cannot know when its predecessor last heard from a session,
+    /// and a close that never committed did not happen.
+    pub fn reset_timeouts(&mut self, now_ms: i64) {
+        self.buckets.clear();
+        let tick = self.tick_ms;
+        for session in self.sessions.values_mut() {
+            session.closing = false;
+            session.expires_at_ms = round_up_to_tick(now_ms + i64::from(session.timeout_ms), tick);
+            self.buckets
+                .entry(session.expires_at_ms)
+                .or_default()
+                .insert(session.id);
+        }
+    }
+
     /// The session `id`, if tracked.
     pub fn session(&self, id: SessionId) -> Option<&Session> {
         self.sessions.get(&id)

@@ -129,4 +129,11 @@ pub enum Action {
         /// The request bytes.
         request: Bytes,
     },
+    /// Learner: a sync forwarded earlier was answered; once this server has committed `zxid`,
+    /// the oldest pending client sync may complete. Answers come in the order the syncs were
+    /// forwarded, because the quorum connection is FIFO both ways.
+    SyncAnswered {
+        /// The leader's last proposed zxid when it answered.
+        zxid: Zxid,
+    },
 }

@@ -87,6 +87,34 @@ impl Peer {
         }
     }
 
+    /// Leader: answers a `sync` that `learner` forwarded (ZooKeeper's `Leader.processSync`),
+    /// with a [`Message::Sync`] carrying the last *proposed* zxid: once the learner has
+    /// committed that, it has seen every write the leader had accepted when the sync arrived.
+    /// The answer queues behind the proposals already sent on the same FIFO connection, so
+    /// unlike ZooKeeper we need not hold it back until they commit. Fails unless this peer
+    /// leads an established epoch and `learner`'s sync stream has started.
+    pub fn answer_sync(&mut self, learner: ServerId) -> Result<()> {
+        let zxid = self.log.last();
+        match &self.role {
+            RoleState::Leading(l) if l.is_established() => {
+                if !l
+                    .learners
+                    .get(&learner)
+                    .is_some_and(|h| h.stage.is_forwarding())
+                {
+                    return Err(Error::UnknownLearner { learner });
+                }
+                self.out.send(learner, Message::Sync { zxid });
+                Ok(())
+            }
+            RoleState::Leading(_) => Err(Error::NotServing),
+            RoleState::Learning(l) => Err(Error::NotLeader {
+                leader: Some(l.leader),
+            }),
+            RoleState::Looking => Err(Error::NotLeader { leader: None }),
+        }
+    }
+
     /// Leader: ACK from a follower (NEWLEADER's, or a proposal's).
     pub(crate) fn handle_ack(&mut self, from: ServerId, zxid: Zxid) {
         let RoleState::Leading(l) = &mut self.role else {

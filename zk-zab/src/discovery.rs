@@ -49,10 +49,17 @@ impl Peer {
             leader: Some(me),
         });
         self.maybe_choose_epoch();
+        // Learners that connected while we were still electing.
+        for (from, hello) in std::mem::take(&mut self.early_hellos) {
+            self.leader_step(from, hello);
+        }
     }
 
     /// The election chose `leader`: connect and introduce ourselves.
     pub(crate) fn become_learner(&mut self, leader: ServerId) {
+        for from in std::mem::take(&mut self.early_hellos).into_keys() {
+            self.out.push(Action::Disconnect { peer: from });
+        }
         self.role = RoleState::Learning(Box::new(LearnerState::new(leader, self.now)));
         self.out.push(Action::RoleChanged {
             role: self.learner_role(),

@@ -34,6 +34,12 @@ pub enum Error {
     /// `forward` was called on a peer that is not a synced follower or observer.
     #[error("not following a leader")]
     NotFollowing,
+    /// `answer_sync` named a server that is not a connected learner in broadcast or sync.
+    #[error("{learner} is not a learner of this leader")]
+    UnknownLearner {
+        /// The server named.
+        learner: ServerId,
+    },
     /// The configuration cannot describe an ensemble.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
@@ -46,7 +52,7 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
-    /// A quorum packet type this core does not speak (REVALIDATE, SYNC, reconfig packets).
+    /// A quorum packet type this core does not speak (REVALIDATE, reconfig packets).
     #[error("unsupported quorum packet type {0:?}")]
     UnsupportedPacket(zk_proto::quorum::QuorumPacketType),
     /// The recovered state handed to [`crate::Peer::new`] is inconsistent.

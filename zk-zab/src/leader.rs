@@ -136,3 +136,35 @@ impl LeaderState {
         self.phase == LeaderPhase::Broadcast
     }
 }
+
+/// A leader's learners as ZooKeeper's `mntr` reports them (`zk_learners`,
+/// `zk_synced_followers`, `zk_synced_observers`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LearnerSummary {
+    /// Connected learners, in any stage.
+    pub learners: usize,
+    /// Followers in broadcast (synced and receiving proposals).
+    pub synced_followers: usize,
+    /// Observers in broadcast.
+    pub synced_observers: usize,
+}
+
+impl crate::peer::Peer {
+    /// Leader: a summary of its learners; all zero on a peer that does not lead.
+    pub fn learner_summary(&self) -> LearnerSummary {
+        let crate::peer::RoleState::Leading(l) = &self.role else {
+            return LearnerSummary::default();
+        };
+        let synced = |observer: bool| {
+            l.learners
+                .values()
+                .filter(|h| h.observer == observer && h.stage == HandlerStage::Broadcasting)
+                .count()
+        };
+        LearnerSummary {
+            learners: l.learners.len(),
+            synced_followers: synced(false),
+            synced_observers: synced(true),
+        }
+    }
+}

@@ -59,7 +59,7 @@
 //!   re-elects, instead of leaving that server out until the next leader change;
 //! - the leader's ACK bookkeeping is cumulative (a follower's log is a prefix), and a learner
 //!   rejects a proposal that does not directly follow its log (ZOOKEEPER-4925's fix);
-//! - not modelled: dynamic reconfiguration, REVALIDATE/SYNC packets, session data in PINGs
+//! - not modelled: dynamic reconfiguration, REVALIDATE packets, session data in PINGs
 //!   (forward them with [`Peer::forward`] / [`Action::Forwarded`]), quorum authentication.
 //!
 //! # Example
@@ -103,6 +103,7 @@ pub mod wire;
 pub use action::{Action, EpochKind, Role};
 pub use config::Config;
 pub use error::{Error, Result};
+pub use leader::LearnerSummary;
 pub use log::TxnLog;
 pub use message::{Message, Notification, Proposal, ServerState, Vote};
 pub use peer::{Peer, Status};

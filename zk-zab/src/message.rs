@@ -20,6 +20,7 @@
 //! | [`Message::UpToDate`] | UPTODATE (12) | leader → learner |
 //! | [`Message::Ping`] | PING (5) | both ways |
 //! | [`Message::Request`] | REQUEST (1) | learner → leader |
+//! | [`Message::Sync`] | SYNC (7) | leader → learner |
 
 use bytes::Bytes;
 use zk_proto::{Epoch, Zxid};
@@ -158,6 +159,13 @@ pub enum Message {
         /// The request bytes.
         data: Bytes,
     },
+    /// The answer to a `sync` the learner forwarded: once the learner has committed `zxid`
+    /// (the leader's last proposed zxid when it answered), its oldest pending client sync
+    /// may complete.
+    Sync {
+        /// The leader's last proposed zxid.
+        zxid: Zxid,
+    },
 }
 
 impl Message {
@@ -185,6 +193,7 @@ impl Message {
             Message::UpToDate => "UPTODATE",
             Message::Ping { .. } => "PING",
             Message::Request { .. } => "REQUEST",
+            Message::Sync { .. } => "SYNC",
         }
     }
 }

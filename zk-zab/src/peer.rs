@@ -110,6 +110,10 @@ pub struct Peer {
     pub(crate) out: Outbox,
     pub(crate) now: u64,
     pub(crate) serving: bool,
+    /// FOLLOWERINFO/OBSERVERINFO that arrived while electing: a learner often decides the
+    /// election a moment before its leader does. Replayed if we become the leader, refused
+    /// otherwise (ZooKeeper's learner retries its connection for the same reason).
+    pub(crate) early_hellos: std::collections::BTreeMap<ServerId, Message>,
 }
 
 impl Peer {
@@ -133,6 +137,7 @@ impl Peer {
             out: Outbox::default(),
             now: 0,
             serving: false,
+            early_hellos: std::collections::BTreeMap::new(),
         };
         peer.out.push(Action::RoleChanged {
             role: Role::Looking,
@@ -217,7 +222,10 @@ impl Peer {
         );
         match &self.role {
             RoleState::Leading(_) => self.leader_step(from, msg),
-            // Not leading: refuse the connection so the learner re-elects at once.
+            RoleState::Looking if hello => {
+                self.early_hellos.insert(from, msg);
+            }
+            // Following someone else: refuse the connection so the learner re-elects at once.
             _ if hello => self.out.push(Action::Disconnect { peer: from }),
             RoleState::Learning(_) => self.learner_step(from, msg),
             RoleState::Looking => {}
@@ -267,6 +275,7 @@ impl Peer {
 
     /// The quorum connection with `peer` closed (reset, timed out, or refused).
     pub fn on_disconnected(&mut self, peer: ServerId) {
+        self.early_hellos.remove(&peer);
         match &mut self.role {
             RoleState::Leading(l) => {
                 l.learners.remove(&peer);
@@ -277,7 +286,7 @@ impl Peer {
     }
 
     /// Dispatches a quorum message to the leader's handlers.
-    fn leader_step(&mut self, from: ServerId, msg: Message) {
+    pub(crate) fn leader_step(&mut self, from: ServerId, msg: Message) {
         let RoleState::Leading(l) = &mut self.role else {
             return;
         };
@@ -333,12 +342,14 @@ impl Peer {
                 let zxid = self.log.last();
                 self.out.send(from, Message::Ping { zxid });
             }
+            Message::Sync { zxid } => self.out.push(Action::SyncAnswered { zxid }),
             _ => {}
         }
     }
 
     /// Leaves the current role and starts a new election round.
     pub(crate) fn become_looking(&mut self) {
+        self.early_hellos.clear();
         match std::mem::replace(&mut self.role, RoleState::Looking) {
             RoleState::Leading(l) => {
                 for peer in l.learners.keys() {

@@ -17,6 +17,7 @@
 //! | `NewLeader` | 10 | `epoch << 32` | — |
 //! | `UpToDate` | 12 | -1 | — |
 //! | `Request` | 1 | -1 | the request, with an empty authinfo |
+//! | `Sync` | 7 | the leader's last proposed zxid | — |
 //!
 //! ```
 //! use zk_proto::{Epoch, Zxid};
@@ -86,6 +87,7 @@ pub fn to_quorum_packet(msg: &Message, me: ServerId) -> Option<QuorumPacket> {
         Message::Request { data } => packet(T::Request, Zxid::NONE)
             .with_data(data.clone())
             .with_authinfo(Vec::new()),
+        Message::Sync { zxid } => packet(T::Sync, *zxid),
     })
 }
 
@@ -133,6 +135,7 @@ pub fn from_quorum_packet(packet: &QuorumPacket) -> Result<Message> {
         T::UpToDate => Message::UpToDate,
         T::Ping => Message::Ping { zxid },
         T::Request => Message::Request { data: data() },
+        T::Sync => Message::Sync { zxid },
         other => return Err(Error::UnsupportedPacket(other)),
     })
 }

@@ -366,3 +366,47 @@ fn a_learner_forwards_requests_to_the_leader() {
         }]
     );
 }
+
+#[test]
+fn the_leader_answers_a_forwarded_sync_with_its_last_proposed_zxid() {
+    let (mut peer, epoch) = established_leader(3, 1, Restored::default());
+    let zxid = peer.propose(txn("a")).unwrap();
+    peer.take_actions();
+    peer.answer_sync(sid(1)).unwrap();
+    assert_eq!(
+        peer.take_actions(),
+        vec![Action::Send {
+            to: sid(1),
+            msg: Message::Sync { zxid }
+        }],
+        "the uncommitted proposal counts: the answer queues behind it"
+    );
+    assert_eq!(zxid, Zxid::new(epoch, 1));
+    assert_eq!(
+        peer.answer_sync(sid(2)),
+        Err(Error::UnknownLearner { learner: sid(2) })
+    );
+    let (mut unestablished, _) = leader_in_discovery(3, 1, Restored::default(), 0);
+    assert_eq!(unestablished.answer_sync(sid(1)), Err(Error::NotServing));
+    let mut follower = broadcasting_follower(1, 3, 2);
+    assert_eq!(
+        follower.answer_sync(sid(2)),
+        Err(Error::NotLeader {
+            leader: Some(sid(3))
+        })
+    );
+}
+
+#[test]
+fn a_learner_reports_the_leaders_sync_answer() {
+    let mut follower = broadcasting_follower(1, 3, 2);
+    let zxid = Zxid::new(Epoch(2), 7);
+    follower.step(sid(3), Message::Sync { zxid });
+    assert_eq!(follower.take_actions(), vec![Action::SyncAnswered { zxid }]);
+    follower.step(sid(2), Message::Sync { zxid });
+    assert_eq!(
+        follower.take_actions(),
+        vec![],
+        "only the leader answers syncs"
+    );
+}

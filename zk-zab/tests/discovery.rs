@@ -258,3 +258,53 @@ fn a_late_learner_gets_leaderinfo_at_once_and_is_synced_on_ackepoch() {
         ]
     );
 }
+
+#[test]
+fn a_followerinfo_that_arrives_while_electing_is_answered_once_this_peer_leads() {
+    // The learner decided the election a moment before us and connected already.
+    let mut peer = started(cfg(3, &[1, 2, 3], &[]), restored(2, 2, Zxid::ZERO, vec![]));
+    peer.take_actions();
+    peer.step(
+        sid(1),
+        Message::FollowerInfo {
+            accepted_epoch: Epoch(5),
+        },
+    );
+    assert_eq!(
+        peer.take_actions(),
+        vec![],
+        "kept, not refused, while electing"
+    );
+    peer.step(sid(1), note(ServerState::Looking, 3, Zxid::ZERO, 2, 1));
+    assert_eq!(peer.status().role, Role::Leading);
+    let actions = peer.take_actions();
+    assert!(
+        actions.contains(&Action::PersistAcceptedEpoch(Epoch(6))),
+        "the early FOLLOWERINFO counts toward the epoch: {actions:?}"
+    );
+}
+
+#[test]
+fn a_followerinfo_kept_while_electing_is_refused_once_this_peer_follows_another() {
+    let mut peer = started(cfg(2, &[1, 2, 3], &[]), restored(2, 2, Zxid::ZERO, vec![]));
+    peer.take_actions();
+    peer.step(
+        sid(1),
+        Message::FollowerInfo {
+            accepted_epoch: Epoch(2),
+        },
+    );
+    assert_eq!(peer.take_actions(), vec![]);
+    for voter in [1, 3] {
+        peer.step(sid(voter), note(ServerState::Looking, 3, Zxid::ZERO, 2, 1));
+    }
+    for _ in 0..5 {
+        peer.tick();
+    }
+    assert_eq!(peer.status().role, Role::Following);
+    assert!(
+        peer.take_actions()
+            .contains(&Action::Disconnect { peer: sid(1) }),
+        "the learner re-elects at once"
+    );
+}

@@ -171,6 +171,11 @@ fn zookeeper_2355_a_committed_txn_reaches_a_follower_that_crashed_while_receivin
 fn zookeeper_3642_a_learner_discards_a_partial_snapshot_sync() {
     let mut cluster = Cluster::new(ClusterOptions::new(3, 0, 3642).with_committed_log_max(2));
     write_acked(&mut cluster, b"a");
+    // Every voter in broadcast first, so that crashing one leaves the leader its quorum.
+    assert!(
+        cluster.run_until_converged(20_000),
+        "the ensemble converges"
+    );
     let first = cluster.leader().unwrap();
     let learner = other_voter(&cluster, &[first]);
     let third = other_voter(&cluster, &[first, learner]);

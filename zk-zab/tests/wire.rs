@@ -53,6 +53,7 @@ fn every_quorum_message_round_trips_through_its_packet_bytes() {
         Message::Request {
             data: Bytes::from_static(b"create"),
         },
+        Message::Sync { zxid: z(8, 5) },
     ];
     for msg in messages {
         let packet = to_quorum_packet(&msg, ServerId(5)).unwrap();
@@ -100,10 +101,10 @@ fn bad_packets_are_errors() {
         from_quorum_packet(&bad_ackepoch),
         Err(Error::MalformedPacket { .. })
     ));
-    let sync = QuorumPacket::new(QuorumPacketType::Sync, Zxid::ZERO);
+    let revalidate = QuorumPacket::new(QuorumPacketType::Revalidate, Zxid::ZERO);
     assert_eq!(
-        from_quorum_packet(&sync),
-        Err(Error::UnsupportedPacket(QuorumPacketType::Sync))
+        from_quorum_packet(&revalidate),
+        Err(Error::UnsupportedPacket(QuorumPacketType::Revalidate))
     );
     let mut n = to_wire_notification(
         &Notification {

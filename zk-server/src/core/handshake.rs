@@ -40,6 +40,18 @@ impl ServerCore {
         connection.timeout_ms = timeout_ms;
         self.connections.insert(conn, connection);
 
+        if req.session_id.0 == 0 && self.replication == super::Replication::Learner {
+            // The learner picks the id (its server id is in the top byte) and the leader
+            // logs the createSession.
+            let session = self.tracker.next_session_id();
+            self.connects.insert(session, (conn, timeout_ms));
+            self.actions
+                .push(super::Action::Forward(super::Forward::CreateSession {
+                    session,
+                    timeout_ms,
+                }));
+            return;
+        }
         if req.session_id.0 == 0 {
             let session = self.tracker.next_session_id();
             let slot = self.next_slot(Xid(0), now_ms);
@@ -69,6 +81,9 @@ impl ServerCore {
             self.close(previous);
         }
         self.tracker.touch(session, now_ms);
+        if self.replication == super::Replication::Learner {
+            self.touched.insert(session);
+        }
         self.establish(conn, session, timeout_ms, now_ms);
     }
 

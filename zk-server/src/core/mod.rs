@@ -31,10 +31,11 @@
 mod connection;
 mod handshake;
 mod reads;
+mod replication;
 mod stats;
 mod writes;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 use bytes::{Bytes, BytesMut};
@@ -51,6 +52,7 @@ use zk_tree::watch_manager::{WatchManager, WatcherId};
 
 use self::connection::Connection;
 pub use self::connection::{ConnId, ConnectionInfo};
+pub use self::replication::{Forward, Replication};
 pub use self::stats::ServerStats;
 use crate::session_tracker::SessionTracker;
 
@@ -74,6 +76,8 @@ pub enum Action {
     },
     /// Append a transaction to the log; report it with [`ServerCore::on_durable`] once fsynced.
     Append(TxnLogEntry),
+    /// Learner: send this to the leader (inside a ZAB REQUEST).
+    Forward(Forward),
     /// Take a snapshot of the tree as it is now (every transaction up to
     /// [`ServerCore::last_processed_zxid`] is applied and durable).
     Snapshot,
@@ -185,6 +189,18 @@ pub struct ServerCore {
     txns_since_snapshot: u32,
     next_snapshot_at: u32,
     rng: u64,
+    /// Standalone, leader or learner (see [`replication`]).
+    replication: Replication,
+    /// Whether clients are served (always, standalone).
+    serving: bool,
+    /// Learner: forwarded requests per session, oldest first, waiting for their commit.
+    awaiting: HashMap<SessionId, VecDeque<replication::Awaiting>>,
+    /// Learner: forwarded createSessions (session → connection, timeout).
+    connects: HashMap<SessionId, (ConnId, i32)>,
+    /// Learner: sessions whose forwarded syncs the leader has not answered yet, in order.
+    pending_syncs: VecDeque<SessionId>,
+    /// Learner: sessions with client activity since the last report to the leader.
+    touched: HashSet<SessionId>,
 }
 
 impl ServerCore {
@@ -232,6 +248,12 @@ impl ServerCore {
             txns_since_snapshot: 0,
             next_snapshot_at: 0,
             rng: 0,
+            replication: Replication::Standalone,
+            serving: true,
+            awaiting: HashMap::new(),
+            connects: HashMap::new(),
+            pending_syncs: VecDeque::new(),
+            touched: HashSet::new(),
         };
         core.rng = core.settings.seed | 1;
         core.next_snapshot_at = core.snapshot_interval();
@@ -319,6 +341,12 @@ impl ServerCore {
 
     /// A connection was accepted from `addr` and sent its handshake.
     pub fn on_connect(&mut self, conn: ConnId, addr: SocketAddr, req: ConnectRequest, now_ms: i64) {
+        if !self.serving {
+            // ZooKeeper closes the connection too ("not currently serving requests"); the
+            // client tries the next server.
+            self.actions.push(Action::Close { conn });
+            return;
+        }
         self.handle_connect(conn, addr, req, now_ms);
     }
 
@@ -354,14 +382,17 @@ impl ServerCore {
             }
             return;
         }
+        if self.replication == Replication::Learner {
+            self.touched.insert(session);
+        }
         if let Request::Auth(auth) = &req {
             // Auth is answered at once, outside the FIFO order of other replies.
             self.handle_auth(conn, auth);
             return;
         }
         let queue = self.queues.entry(session).or_default();
-        let must_wait =
-            !queue.waiting.is_empty() || (queue.writes_in_flight > 0 && !is_write(&req));
+        let via_leader = Self::goes_to_leader(self.replication, &req);
+        let must_wait = !queue.waiting.is_empty() || (queue.writes_in_flight > 0 && !via_leader);
         let pending = Pending {
             header,
             request: req,
@@ -417,6 +448,10 @@ impl ServerCore {
 
     /// Time passed: expire sessions whose timeout ran out.
     pub fn tick(&mut self, now_ms: i64) {
+        // Only the leader (or a standalone server) expires sessions.
+        if self.replication == Replication::Learner || !self.serving {
+            return;
+        }
         for session in self.tracker.take_expired(now_ms) {
             tracing::info!(%session, "session expired");
             self.propose_expiry(session, now_ms);
@@ -461,7 +496,8 @@ impl ServerCore {
             let Some(front) = queue.waiting.front() else {
                 return;
             };
-            if queue.writes_in_flight > 0 && !is_write(&front.request) {
+            if queue.writes_in_flight > 0 && !Self::goes_to_leader(self.replication, &front.request)
+            {
                 return;
             }
             let pending = queue.waiting.pop_front().expect("checked above");
@@ -476,7 +512,11 @@ impl ServerCore {
             request,
             received_ms,
         } = pending;
-        if is_write(&request) {
+        if self.replication == Replication::Learner
+            && Self::goes_to_leader(self.replication, &request)
+        {
+            self.forward_request(session, header, request, received_ms);
+        } else if is_write(&request) {
             self.propose_write(session, header, request, received_ms, now_ms);
         } else {
             self.serve_read(session, header, request, received_ms, now_ms);
@@ -488,3 +528,6 @@ impl ServerCore {
 fn is_write(req: &Request) -> bool {
     req.op().is_write()
 }
+
+#[cfg(test)]
+mod replication_tests;

@@ -155,11 +155,15 @@ impl ServerCore {
                     self.drain_queue(session, now_ms);
                 }
             }
-            Origin::Server => {
-                if matches!(entry.txn, Txn::CloseSession(_)) {
-                    self.on_session_closed(entry.header.client_id);
+            Origin::Server => match &entry.txn {
+                Txn::CloseSession(_) => self.on_session_closed(entry.header.client_id),
+                // A session created through another server (ensemble): sessions are global.
+                Txn::CreateSession(t) => {
+                    self.tracker
+                        .add_session(entry.header.client_id, t.timeout_ms, now_ms);
                 }
-            }
+                _ => {}
+            },
         }
     }
 }

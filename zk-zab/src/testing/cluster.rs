@@ -686,7 +686,7 @@ impl Cluster {
                     self.pending_writes.retain(|(leader, _), _| *leader != id);
                 }
             }
-            Action::ServeClients(_) | Action::Forwarded { .. } => {}
+            Action::ServeClients(_) | Action::Forwarded { .. } | Action::SyncAnswered { .. } => {}
             Action::SyncStarted { learner, plan } => self.sync_plans.push((id, learner, plan)),
             storage => self.execute_storage(id, storage),
         }

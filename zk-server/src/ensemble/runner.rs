@@ -1,0 +1,421 @@
+//! [`run`]: a server in quorum mode — the tokio shell around two deterministic cores, the
+//! [`ServerCore`] (sessions, tree, watches) and ZAB's [`Peer`] (election, sync, broadcast).
+//!
+//! ```text
+//!  client connections ──ConnEvent──▶ ┌──────────── core task ────────────┐ ──frames──▶ clients
+//!  quorum/election net ──NetEvent──▶ │ ServerCore ◀──Commit/Serve── Peer │ ──Message──▶ peers
+//!  storage thread ──StorageEvent───▶ │        ──Append/Forward──▶        │ ──Command──▶ storage
+//!  timer ─────────────────────────▶  └───────────────────────────────────┘
+//! ```
+//!
+//! One task owns both cores, so the order of events is the order of their effects: a txn the
+//! peer commits is applied to the tree before the next input is looked at. After every input
+//! the task drains both cores' actions until neither has more ("execute in order" is the
+//! contract of both). On the leader a client write becomes a txn in the `ServerCore`, a
+//! proposal in the `Peer`, a log append on the storage thread and PROPOSALs to the followers;
+//! the `Peer`'s `Commit` brings it back to the `ServerCore`, which applies it and answers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use zk_zab::{Action as ZabAction, Config as ZabConfig, Message, Peer, Role, ServerId};
+
+use crate::config::ServerConfig;
+use crate::core::{Action, ConnId, Forward, Replication, ServerCore};
+use crate::ensemble::net::{NetEvent, NetSettings, PeerAddrs, QuorumNet};
+use crate::ensemble::storage::{
+    decode_sync_snapshot, encode_sync_snapshot, QuorumStorage, StorageCommand, StorageEvent,
+    StorageThread,
+};
+use crate::four_letter::{self, EnsembleInfo, ServerInfo};
+use crate::net::connection::{ConnEvent, Outbox};
+use crate::net::throttle::Throttle;
+use crate::persistence::TreeSnapshot;
+use crate::server::{accept_loop, core_settings, deliver, now_ms, CORE_QUEUE};
+use crate::{Error, Result};
+
+/// The period of [`Peer::tick`]: zoo.cfg's limits are converted to these ticks.
+const PEER_TICK_MS: u64 = 100;
+
+/// Runs a member of the ensemble described by `config`, serving clients on `listener` while it
+/// leads an established epoch or is synced with a leader, until `shutdown` completes or storage
+/// fails.
+pub async fn run(
+    config: ServerConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let started = Instant::now();
+    let my_id = config
+        .my_id
+        .ok_or_else(|| Error::Replication("quorum mode needs dataDir/myid".into()))?;
+    if config.quorum.is_hierarchical() {
+        return Err(Error::Replication(
+            "hierarchical quorums (group.x / weight.x) are not supported; use majority quorums"
+                .into(),
+        ));
+    }
+    let zab_config = zab_config(&config, my_id)?;
+    let peers = peer_addresses(&config)?;
+
+    let mut storage = QuorumStorage::open(&config)?;
+    let recovered = storage.recover()?;
+    let mut settings = core_settings(&config);
+    settings.server_id = my_id as u8;
+    let mut core = ServerCore::new(settings, recovered.tree, &recovered.sessions, now_ms());
+    core.set_replication(Replication::Learner);
+    core.stop_serving();
+    let peer = Peer::new(zab_config, recovered.restored).map_err(|err| {
+        Error::Replication(format!("cannot restore the replication state: {err}"))
+    })?;
+    let (storage, mut storage_rx) = StorageThread::start(storage, &config)?;
+    let net_settings = NetSettings {
+        connect_timeout: Duration::from_millis(u64::from(config.quorum.cnx_timeout_ms)),
+        // jute.maxbuffer plus Apache's zookeeper.jute.maxbuffer.extrasize (1024) for the
+        // packet's own fields.
+        max_packet_bytes: config.jute_max_buffer_bytes as usize + 1024,
+        listen_on_all_ips: config.quorum.listen_on_all_ips,
+    };
+    let (net, mut net_rx) = QuorumNet::start(ServerId(my_id), peers, net_settings).await?;
+
+    tracing::info!(
+        myid = my_id,
+        client = ?listener.local_addr().ok(),
+        zxid = %core.last_processed_zxid(),
+        "starting as a member of the ensemble"
+    );
+    let (core_tx, mut core_rx) = mpsc::channel::<ConnEvent>(CORE_QUEUE);
+    let throttle = Arc::new(Throttle::new(config.global_outstanding_limit as usize));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        config.clone(),
+        core_tx,
+        throttle.clone(),
+    ));
+
+    let mut shell = Shell {
+        core,
+        peer,
+        net,
+        storage,
+        outboxes: HashMap::new(),
+        role: Role::Looking,
+        config,
+        started,
+        last_reap_ms: now_ms(),
+    };
+    let mut ticker = tokio::time::interval(Duration::from_millis(PEER_TICK_MS));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(shutdown);
+    shell.execute()?;
+
+    let result = loop {
+        let mut received = 0;
+        tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            event = core_rx.recv() => {
+                let Some(event) = event else { break Ok(()) };
+                received += usize::from(matches!(event, ConnEvent::Request { .. }));
+                shell.on_client_event(event);
+            }
+            event = net_rx.recv() => match event {
+                Some(NetEvent::Message { from, msg }) => shell.peer.step(from, msg),
+                Some(NetEvent::Disconnected { peer }) => shell.peer.on_disconnected(peer),
+                None => break Ok(()),
+            },
+            event = storage_rx.recv() => match event {
+                Some(StorageEvent::LogPersisted(zxid)) => shell.peer.on_log_persisted(zxid),
+                Some(StorageEvent::EpochPersisted(kind, epoch)) => shell.peer.on_epoch_persisted(kind, epoch),
+                Some(StorageEvent::SnapshotInstalled(zxid)) => shell.peer.on_snapshot_installed(zxid),
+                Some(StorageEvent::Failed(err)) => {
+                    tracing::error!(%err, "storage failed; stopping (nothing unsynced was acknowledged)");
+                    break Err(err);
+                }
+                None => break Ok(()),
+            },
+            _ = ticker.tick() => shell.on_tick(),
+        }
+        if let Err(err) = shell.execute() {
+            break Err(err);
+        }
+        throttle.on_core_step(received, shell.core.outstanding_requests());
+    };
+    accept.abort();
+    drop(shell);
+    tracing::info!("server stopped");
+    result
+}
+
+/// The core task's state.
+struct Shell {
+    core: ServerCore,
+    peer: Peer,
+    net: QuorumNet,
+    storage: StorageThread,
+    outboxes: HashMap<ConnId, Outbox>,
+    role: Role,
+    config: ServerConfig,
+    started: Instant,
+    /// When containers were last reaped.
+    last_reap_ms: i64,
+}
+
+impl Shell {
+    fn on_tick(&mut self) {
+        let now = now_ms();
+        self.peer.tick();
+        self.core.tick(now);
+        let reaping = &self.config.container;
+        if self.core.replication() == Replication::Leader
+            && self.core.is_serving()
+            && now - self.last_reap_ms >= i64::from(reaping.check_interval_ms)
+        {
+            // ContainerManager runs on the leader only: at most maxPerMinute deletions a minute.
+            self.last_reap_ms = now;
+            let per_check =
+                u64::from(reaping.max_per_minute) * u64::from(reaping.check_interval_ms) / 60_000;
+            self.core.reap_containers(
+                now,
+                reaping.max_never_used_interval_ms as i64,
+                per_check.max(1) as usize,
+            );
+        }
+        if self.core.replication() == Replication::Learner && self.core.is_serving() {
+            let touched = self.core.take_touched_sessions();
+            if !touched.is_empty() {
+                let _ = self.peer.forward(Forward::Touch(touched).encode());
+            }
+        }
+    }
+
+    fn on_client_event(&mut self, event: ConnEvent) {
+        let now = now_ms();
+        match event {
+            ConnEvent::Connect {
+                conn,
+                addr,
+                request,
+                outbox,
+            } => {
+                self.outboxes.insert(conn, outbox);
+                self.core.on_connect(conn, addr, request, now);
+            }
+            ConnEvent::Request {
+                conn,
+                header,
+                request,
+            } => self.core.on_request(conn, header, request, now),
+            ConnEvent::BadRequest { conn, xid, error } => {
+                self.core.on_bad_request(conn, xid, &error)
+            }
+            ConnEvent::Disconnected { conn } => {
+                self.outboxes.remove(&conn);
+                self.core.on_disconnect(conn);
+            }
+            ConnEvent::FourLetter { word, reply } => {
+                let answer = self.four_letter(word, now);
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    fn four_letter(&mut self, word: zk_proto::FourLetterWord, now: i64) -> String {
+        let config = &self.config;
+        let mode = match self.role {
+            Role::Leading => "leader",
+            Role::Following => "follower",
+            Role::Observing => "observer",
+            Role::Looking => "looking",
+        };
+        let learners = self.peer.learner_summary();
+        let info = ServerInfo {
+            mode,
+            client_port: config.client_address.as_ref().map_or(0, |a| a.port),
+            data_dir: &config.data_dir,
+            data_log_dir: &config.data_log_dir,
+            tick_ms: config.tick_time_ms,
+            max_client_cnxns: config.max_client_cnxns,
+            min_session_timeout_ms: config.min_session_timeout_ms,
+            max_session_timeout_ms: config.max_session_timeout_ms,
+            client_port_listen_backlog: config.client_port_listen_backlog.map_or(-1, i64::from),
+            server_id: config.my_id.unwrap_or(0),
+            uptime_ms: self.started.elapsed().as_millis() as i64,
+            now_ms: now,
+            ensemble: Some(EnsembleInfo {
+                serving: self.core.is_serving(),
+                learners: learners.learners,
+                synced_followers: learners.synced_followers,
+                synced_observers: learners.synced_observers,
+                voters: config.quorum.participants().count(),
+            }),
+        };
+        four_letter::answer(word, &mut self.core, &info)
+    }
+
+    /// Executes both cores' actions until neither has more.
+    fn execute(&mut self) -> Result<()> {
+        loop {
+            let zab = self.peer.take_actions();
+            let server = self.core.take_actions();
+            if zab.is_empty() && server.is_empty() {
+                return Ok(());
+            }
+            for action in zab {
+                self.execute_zab(action)?;
+            }
+            for action in server {
+                self.execute_core(action);
+            }
+        }
+    }
+
+    fn execute_core(&mut self, action: Action) {
+        match action {
+            Action::Send { .. } | Action::Close { .. } => {
+                deliver(&mut self.core, &mut self.outboxes, action);
+            }
+            Action::Append(entry) => {
+                let zxid = entry.zxid();
+                match self.peer.propose(entry.to_vec().into()) {
+                    Ok(proposed) => debug_assert_eq!(proposed, zxid, "the cores agree on zxids"),
+                    // Leadership was lost meanwhile: the peer stops serving, which drops this
+                    // unacknowledged proposal with the rest.
+                    Err(err) => tracing::info!(%zxid, %err, "could not propose"),
+                }
+            }
+            Action::Forward(forward) => {
+                if let Err(err) = self.peer.forward(forward.encode()) {
+                    tracing::debug!(%err, "could not forward to the leader");
+                }
+            }
+            Action::Snapshot => {
+                let snapshot = TreeSnapshot::capture(
+                    self.core.tree(),
+                    self.core.sessions().sessions_with_timeouts(),
+                );
+                self.storage
+                    .submit(StorageCommand::Snapshot(Box::new(snapshot)));
+            }
+        }
+    }
+
+    fn execute_zab(&mut self, action: ZabAction) -> Result<()> {
+        let now = now_ms();
+        match action {
+            ZabAction::Send { to, msg } => self.net.send(to, msg),
+            ZabAction::Connect { to } => self.net.connect(to),
+            ZabAction::Disconnect { peer } => self.net.disconnect(peer),
+            ZabAction::PersistAcceptedEpoch(epoch) => self.storage.submit(
+                StorageCommand::PersistEpoch(zk_zab::EpochKind::Accepted, epoch),
+            ),
+            ZabAction::PersistCurrentEpoch(epoch) => self.storage.submit(
+                StorageCommand::PersistEpoch(zk_zab::EpochKind::Current, epoch),
+            ),
+            ZabAction::AppendTxns(txns) => self.storage.submit(StorageCommand::Append(txns)),
+            ZabAction::TruncateLogAfter(zxid) => {
+                self.storage.submit(StorageCommand::TruncateAfter(zxid))
+            }
+            ZabAction::SendSnapshot { to, zxid } => {
+                debug_assert_eq!(self.core.last_processed_zxid(), zxid);
+                let snapshot = encode_sync_snapshot(
+                    self.core.tree(),
+                    &self.core.sessions().sessions_with_timeouts(),
+                );
+                tracing::info!(learner = to.0, %zxid, bytes = snapshot.len(), "sending a snapshot");
+                self.net.send(to, Message::Snap { zxid, snapshot });
+            }
+            ZabAction::InstallSnapshot { zxid, snapshot } => {
+                let (mut tree, sessions) =
+                    decode_sync_snapshot(&snapshot, self.config.extended_types_enabled)?;
+                tree.set_last_processed_zxid(zxid);
+                tracing::info!(%zxid, nodes = tree.node_count(), "installing the leader's snapshot");
+                self.core.install_snapshot(tree, &sessions, now);
+                self.storage
+                    .submit(StorageCommand::InstallSnapshot { zxid, snapshot });
+            }
+            ZabAction::Commit(proposal) => {
+                self.core
+                    .on_commit(proposal.zxid, &proposal.txn, now)
+                    .map_err(|err| {
+                        Error::Replication(format!(
+                            "committed txn {} cannot be applied: {err}",
+                            proposal.zxid
+                        ))
+                    })?;
+            }
+            ZabAction::RoleChanged { role, leader } => {
+                tracing::info!(?role, leader = leader.map(|l| l.0), "role changed");
+                self.role = role;
+            }
+            ZabAction::ServeClients(serving) => {
+                if serving {
+                    let replication = if self.role == Role::Leading {
+                        Replication::Leader
+                    } else {
+                        Replication::Learner
+                    };
+                    let epoch = self.peer.status().epoch;
+                    tracing::info!(?replication, "serving clients");
+                    self.core.start_serving(replication, epoch, now);
+                } else {
+                    tracing::info!("not serving clients until a leader is established");
+                    self.core.stop_serving();
+                }
+            }
+            ZabAction::SyncStarted { learner, plan } => {
+                tracing::info!(learner = learner.0, ?plan, "synchronizing a learner");
+            }
+            ZabAction::Forwarded { from, request } => match Forward::decode(request) {
+                Ok(Forward::Sync) => {
+                    if let Err(err) = self.peer.answer_sync(from) {
+                        tracing::debug!(%err, "could not answer a sync");
+                    }
+                }
+                Ok(forward) => self.core.on_forwarded(forward, now),
+                Err(err) => tracing::warn!(from = from.0, %err, "undecodable forwarded request"),
+            },
+            ZabAction::SyncAnswered { zxid } => self.core.on_sync_answered(zxid, now),
+        }
+        Ok(())
+    }
+}
+
+/// The ZAB configuration: the ensemble's voters and observers, with zoo.cfg's limits.
+fn zab_config(config: &ServerConfig, my_id: u64) -> Result<ZabConfig> {
+    let voters = config.quorum.participants().map(|s| ServerId(s.id));
+    let observers = config.quorum.observers().map(|s| ServerId(s.id));
+    let zab = ZabConfig::new(ServerId(my_id), voters, observers)
+        .map_err(|err| Error::Replication(format!("invalid ensemble: {err}")))?;
+    Ok(zab.with_zoo_cfg_limits(
+        u64::from(config.tick_time_ms),
+        u64::from(config.init_limit_ticks),
+        u64::from(config.sync_limit_ticks),
+        PEER_TICK_MS,
+    ))
+}
+
+/// Every member's quorum and election address, resolved now.
+fn peer_addresses(config: &ServerConfig) -> Result<BTreeMap<ServerId, PeerAddrs>> {
+    let mut peers = BTreeMap::new();
+    for server in config.quorum.servers.values() {
+        let Some(address) = server.addresses.first() else {
+            continue;
+        };
+        let resolve = |hp: crate::config::HostPort| {
+            hp.to_socket_addr()
+                .map_err(|err| Error::Replication(format!("server.{}: {err}", server.id)))
+        };
+        peers.insert(
+            ServerId(server.id),
+            PeerAddrs {
+                quorum: resolve(address.quorum())?,
+                election: resolve(address.election())?,
+            },
+        );
+    }
+    Ok(peers)
+}
