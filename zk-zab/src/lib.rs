@@ -42,7 +42,9 @@
 //! actions to the txn-log/epoch-file thread and feed its completions back in the order it
 //! made them durable; apply [`Action::Commit`] to the data tree; report closed quorum
 //! connections with [`Peer::on_disconnected`]. After a restart, build [`Restored`] from what
-//! storage recovered. The contracts are in [`action`] and [`state`].
+//! storage recovered. The contracts are in [`action`] and [`state`]. `zk-server`'s
+//! `ensemble` module is such a caller: one tokio task owning a `Peer` and the server's own
+//! deterministic core, a network layer for the two ports, and a storage thread.
 //!
 //! # Differences from ZooKeeper
 //!

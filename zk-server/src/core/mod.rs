@@ -331,7 +331,9 @@ impl ServerCore {
 
     /// Requests received and not yet answered.
     pub fn outstanding_requests(&self) -> usize {
-        self.proposals.len() + self.queues.values().map(|q| q.waiting.len()).sum::<usize>()
+        self.proposals.len()
+            + self.queues.values().map(|q| q.waiting.len()).sum::<usize>()
+            + self.awaiting.values().map(VecDeque::len).sum::<usize>()
     }
 
     /// The zxid of the last transaction applied to the tree.
