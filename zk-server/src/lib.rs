@@ -6,8 +6,9 @@
 //! request, "the log is durable up to zxid Z", a tick) into actions (send this frame, close that
 //! connection, append this txn, take a snapshot). A thin tokio shell ([`server::run`]) owns the
 //! sockets, a sync thread owns the `zk-storage` log, and both only execute what the core asks.
-//! A write is acknowledged only after its txn is fsynced. Replicated (quorum) mode is not
-//! implemented yet: a config with several `server.N` lines is refused at start-up.
+//! A write is acknowledged only after its txn is fsynced. With `server.N` lines the same core
+//! runs beside `zk-zab`'s ZAB peer ([`ensemble::runner::run`]): the leader orders every write,
+//! followers and observers forward theirs, and a write is acknowledged once a quorum has it.
 //!
 //! # Layout
 //!
@@ -15,6 +16,8 @@
 //!   core task, the timer, action execution.
 //! - [`core`]: [`core::ServerCore`]: handshake and sessions, reads, the write path (prepare →
 //!   propose → durable → apply → notify → reply), per-session FIFO ordering.
+//! - [`ensemble`]: quorum mode — the task owning the core and the ZAB peer, the election and
+//!   quorum networking, and the replica's storage (recovery, log/epoch/snapshot actions).
 //! - [`net`]: one task per connection (framing, four-letter words, bounded outbox) and the
 //!   `globalOutstandingLimit` throttle.
 //! - [`persistence`]: recovery into a DataTree, the group-commit sync thread, snapshots,
