@@ -9,6 +9,8 @@
 //!   and needed by the next quorum): a new leader serves within seconds and no acknowledged
 //!   write is lost, on any node; the nodes end with identical trees;
 //! - a rolling restart keeps clients served and their sessions alive;
+//! - a leader stopped (SIGSTOP) is replaced within about syncLimit; resumed, it steps down
+//!   and catches up, and no acknowledged write (not even one sent to it as it froze) is lost;
 //! - a follower stopped (SIGSTOP) beyond syncLimit is dropped by the leader, and rejoins and
 //!   catches up when resumed;
 //! - kazoo, a client nobody here wrote, sees no lost acknowledged write across a leader
@@ -514,4 +516,73 @@ fn kazoo_sees_no_lost_acknowledged_writes_across_a_leader_failover() {
     ensemble.wait_zxids_converge(CONVERGE_WAIT);
     let rt = load::runtime();
     assert_every_node_has(&rt, &ensemble, "/kazoo-failover", &acked);
+}
+
+#[test]
+fn a_stopped_leader_is_replaced_and_loses_no_acknowledged_write_when_it_resumes() {
+    let mut ensemble = Ensemble::start(3, 0);
+    let old = ensemble.leader(START_WAIT);
+    let others: Vec<usize> = (0..3).filter(|&i| i != old).collect();
+    let rt = load::runtime();
+    let setup = rt.block_on(load::connect(&ensemble.connect_string()));
+    rt.block_on(setup.create("/frozen", b"", &CreateOptions::persistent()))
+        .expect("create /frozen");
+    rt.block_on(setup.close());
+
+    // A client of the old leader alone has a write in flight when the leader freezes: it may
+    // or may not be acknowledged, but if it is, it must survive.
+    let lone = rt.block_on(load::connect(&ensemble.nodes[old].client.to_string()));
+    ensemble.pause(old);
+    let in_flight = rt.spawn(async move {
+        let reply = tokio::time::timeout(
+            Duration::from_secs(30),
+            lone.create("/frozen/in-flight", b"", &CreateOptions::persistent()),
+        )
+        .await;
+        lone.close().await;
+        matches!(reply, Ok(Ok(_)))
+    });
+
+    // The other two elect a leader among themselves and take writes.
+    let paused_at = Instant::now();
+    let next = ensemble.wait_for("a new leader among the others", FAILOVER_LIMIT, |e| {
+        others
+            .iter()
+            .copied()
+            .find(|&i| e.nodes[i].mode() == Some(Mode::Leader))
+    });
+    println!(
+        "node {next} leads {:?} after the old leader froze",
+        paused_at.elapsed()
+    );
+    let hosts: Vec<String> = others
+        .iter()
+        .map(|&i| ensemble.nodes[i].client.to_string())
+        .collect();
+    let client = rt.block_on(load::connect(&hosts.join(",")));
+    let mut acked = Vec::new();
+    for n in 0..20 {
+        let path = format!("/frozen/n-{n:02}");
+        rt.block_on(load::create_acknowledged(&client, &path))
+            .unwrap_or_else(|e| panic!("write {path} with the old leader frozen: {e}"));
+        acked.push(path);
+    }
+
+    // Thawed, the old leader finds itself without a quorum, steps down and catches up.
+    ensemble.resume(old);
+    ensemble.wait_for(
+        "the old leader to follow the new one",
+        Duration::from_secs(30),
+        |e| {
+            (e.nodes[old].mode() == Some(Mode::Follower)
+                && e.nodes[next].mode() == Some(Mode::Leader))
+            .then_some(())
+        },
+    );
+    if rt.block_on(in_flight).expect("the in-flight write's task") {
+        acked.push("/frozen/in-flight".to_owned());
+    }
+    rt.block_on(client.close());
+    ensemble.wait_zxids_converge(CONVERGE_WAIT);
+    assert_every_node_has(&rt, &ensemble, "/frozen", &acked);
 }
