@@ -9,6 +9,8 @@
 //!   and needed by the next quorum): a new leader serves within seconds and no acknowledged
 //!   write is lost, on any node; the nodes end with identical trees;
 //! - a rolling restart keeps clients served and their sessions alive;
+//! - an observer never makes a quorum: one voter and the observer left serve nobody, and a
+//!   second voter back restores service, through the observer too;
 //! - a leader stopped (SIGSTOP) is replaced within about syncLimit; resumed, it steps down
 //!   and catches up, and no acknowledged write (not even one sent to it as it froze) is lost;
 //! - a follower stopped (SIGSTOP) beyond syncLimit is dropped by the leader, and rejoins and
@@ -585,4 +587,48 @@ fn a_stopped_leader_is_replaced_and_loses_no_acknowledged_write_when_it_resumes(
     rt.block_on(client.close());
     ensemble.wait_zxids_converge(CONVERGE_WAIT);
     assert_every_node_has(&rt, &ensemble, "/frozen", &acked);
+}
+
+#[test]
+fn an_observer_never_makes_a_quorum() {
+    let mut ensemble = Ensemble::start(3, 1);
+    let leader = ensemble.leader(START_WAIT);
+    let observer = ensemble.in_mode(Mode::Observer)[0];
+    let follower = ensemble.in_mode(Mode::Follower)[0];
+    let survivor = (0..3)
+        .find(|&i| i != leader && i != follower)
+        .expect("a third voter");
+
+    // One voter and the observer are left: two servers of four, but one vote of three.
+    ensemble.kill(leader);
+    ensemble.kill(follower);
+    ensemble.wait_for(
+        "the survivors to stop serving",
+        Duration::from_secs(10),
+        |e| {
+            (e.nodes[survivor].mode().is_none() && e.nodes[observer].mode().is_none()).then_some(())
+        },
+    );
+    // Stays that way: no leader is ever elected without a majority of voters.
+    std::thread::sleep(Duration::from_millis(4 * SYNC_LIMIT * TICK_MS));
+    assert_eq!(
+        (
+            ensemble.nodes[survivor].mode(),
+            ensemble.nodes[observer].mode()
+        ),
+        (None, None),
+        "a voter and an observer must not form a quorum"
+    );
+
+    // A second voter back: a majority again, and the observer follows the new leader.
+    ensemble.restart(follower);
+    ensemble.wait_for("a leader and a serving observer", START_WAIT, |e| {
+        (e.in_mode(Mode::Leader).len() == 1 && e.nodes[observer].mode() == Some(Mode::Observer))
+            .then_some(())
+    });
+    let rt = load::runtime();
+    let client = rt.block_on(load::connect(&ensemble.nodes[observer].client.to_string()));
+    rt.block_on(client.create("/after", b"", &CreateOptions::persistent()))
+        .expect("a write through the observer once a quorum exists");
+    rt.block_on(client.close());
 }
