@@ -329,6 +329,9 @@ impl Shell {
                 self.net.send(to, Message::Snap { zxid, snapshot });
             }
             ZabAction::InstallSnapshot { zxid, snapshot } => {
+                // An unusable snapshot stops the server: the peer already counts it as its
+                // new state, and only a restart (recovering from what is on disk) makes the
+                // two agree again. The net layer checked the stream's framing and signature.
                 let (mut tree, sessions) =
                     decode_sync_snapshot(&snapshot, self.config.extended_types_enabled)?;
                 tree.set_last_processed_zxid(zxid);
