@@ -33,6 +33,10 @@ use crate::Result;
 /// Events the connection tasks may queue for the core task before they wait.
 pub(crate) const CORE_QUEUE: usize = 16 * 1024;
 
+/// Events the core task handles per wake-up before it executes their actions and looks at its
+/// other inputs (the disk's acknowledgements, the timers) again.
+pub(crate) const CORE_BATCH: usize = 256;
+
 /// Runs a standalone server on `listener` until `shutdown` completes or storage fails.
 ///
 /// The data directory is recovered first (snapshot plus log); the listener is served only
@@ -81,6 +85,15 @@ pub async fn run(
                 let Some(event) = event else { break Ok(()) };
                 received += usize::from(matches!(event, ConnEvent::Request { .. }));
                 handle_event(&mut core, &mut outboxes, event, &config, started);
+                // Take what else is already queued, in arrival order (so connections are
+                // still served first come, first served): one select, one execute and one
+                // throttle step per batch rather than per request. Bounded, so the disk's
+                // acknowledgements and the timers keep their turn.
+                for _ in 1..CORE_BATCH {
+                    let Ok(event) = core_rx.try_recv() else { break };
+                    received += usize::from(matches!(event, ConnEvent::Request { .. }));
+                    handle_event(&mut core, &mut outboxes, event, &config, started);
+                }
             }
             durable = durable_rx.recv() => match durable {
                 Some(Ok(zxid)) => core.on_durable(zxid, now_ms()),

@@ -35,7 +35,7 @@ use crate::four_letter::{self, EnsembleInfo, ServerInfo};
 use crate::net::connection::{ConnEvent, Outbox};
 use crate::net::throttle::Throttle;
 use crate::persistence::TreeSnapshot;
-use crate::server::{accept_loop, core_settings, deliver, now_ms, CORE_QUEUE};
+use crate::server::{accept_loop, core_settings, deliver, now_ms, CORE_BATCH, CORE_QUEUE};
 use crate::{Error, Result};
 
 /// The period of [`Peer::tick`]: zoo.cfg's limits are converted to these ticks.
@@ -121,6 +121,12 @@ pub async fn run(
                 let Some(event) = event else { break Ok(()) };
                 received += usize::from(matches!(event, ConnEvent::Request { .. }));
                 shell.on_client_event(event);
+                // What else is queued, in arrival order, bounded (see server::CORE_BATCH).
+                for _ in 1..CORE_BATCH {
+                    let Ok(event) = core_rx.try_recv() else { break };
+                    received += usize::from(matches!(event, ConnEvent::Request { .. }));
+                    shell.on_client_event(event);
+                }
             }
             event = net_rx.recv() => match event {
                 Some(NetEvent::Message { from, msg }) => shell.peer.step(from, msg),

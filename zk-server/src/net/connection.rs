@@ -308,6 +308,12 @@ pub async fn serve_connection(
             }
             break;
         }
+        if is_request && throttle.is_contended() {
+            // Near the limit, take turns with the other connections: one request each, in
+            // the run queue's order, rather than this one forwarding its whole read buffer
+            // while the slots last (see Throttle::is_contended).
+            tokio::task::yield_now().await;
+        }
     }
     // Before the handshake the outbox is still ours: dropping it lets the writer finish.
     drop(outbox);
