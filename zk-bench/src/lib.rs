@@ -27,7 +27,7 @@
 //! use zk_bench::target::Target;
 //!
 //! # async fn example() -> zk_bench::Result<()> {
-//! let target = Target::new("127.0.0.1:2181", None, 100);
+//! let target = Target::new("127.0.0.1:2181", &[], 100);
 //! let options = SaturateOptions {
 //!     sessions: 32,
 //!     outstanding: 100,

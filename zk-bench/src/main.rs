@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! zk-bench [--server 127.0.0.1:2181] [--json out.json] [--server-pid PID] <workload> [options]
+//! zk-bench --server h:p1,h:p2,h:p3 --server-pid P1,P2,P3 saturate   # an ensemble
 //! zk-bench saturate --sessions 32 --outstanding 100 --write-pct 0,10,20,50,80,100
 //! zk-bench latency --workers 1,10 --op-count 1000
 //! zk-bench paced --rate 20000 --write-pct 20
@@ -34,9 +35,10 @@ struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
-    /// The server's process id: measure its CPU per operation from /proc.
-    #[arg(long, global = true)]
-    server_pid: Option<u32>,
+    /// The server's process id(s), comma-separated: measure their summed CPU per operation
+    /// from /proc (an ensemble: the pids of all its members).
+    #[arg(long, global = true, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Clock ticks per second of /proc times (`getconf CLK_TCK`).
     #[arg(long, global = true, default_value_t = 100)]
     clk_tck: u32,
@@ -130,9 +132,12 @@ enum Workload {
     },
     /// PNG of throughput vs write % from the saturate points of JSON reports.
     Plot {
-        /// NAME=report.json, one line per series.
-        #[arg(long, required = true)]
+        /// NAME=report.json, one solid line per series.
+        #[arg(long, required_unless_present = "dashed_series")]
         series: Vec<String>,
+        /// NAME=report.json, one dashed line per series (the n-th in the n-th solid colour).
+        #[arg(long)]
+        dashed_series: Vec<String>,
         #[arg(long, default_value = "throughput.png")]
         out: PathBuf,
         #[arg(long, default_value = "Throughput vs write %")]
@@ -156,12 +161,13 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     if let Workload::Plot {
         series,
+        dashed_series,
         out,
         title,
         font,
     } = &args.workload
     {
-        return draw_plot(series, out, title, font);
+        return draw_plot(series, dashed_series, out, title, font);
     }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
@@ -171,7 +177,7 @@ fn run(args: Args) -> Result<()> {
         path: "tokio runtime".into(),
         source,
     })?;
-    let target = Target::new(&args.server, args.server_pid, args.clk_tck);
+    let target = Target::new(&args.server, &args.server_pid, args.clk_tck);
     if let Workload::WaitReady { timeout } = &args.workload {
         let waited = runtime.block_on(target.wait_ready(Duration::from_secs_f64(*timeout)))?;
         println!("{}", waited.as_millis());
@@ -285,17 +291,23 @@ async fn measure(target: &Target, workload: &Workload) -> Result<Vec<Measurement
 
 fn draw_plot(
     series: &[String],
+    dashed_series: &[String],
     out: &std::path::Path,
     title: &str,
     font: &std::path::Path,
 ) -> Result<()> {
     let mut lines = Vec::new();
-    for spec in series {
+    let specs = (series.iter().map(|s| (s, false))).chain(dashed_series.iter().map(|s| (s, true)));
+    for (spec, dashed) in specs {
         let (name, path) = spec
             .split_once('=')
             .ok_or_else(|| Error::Invalid(format!("--series {spec}: expected NAME=report.json")))?;
         let report = Report::read(path.as_ref())?;
-        lines.push((name.to_owned(), plot::saturate_points(&report)));
+        lines.push(plot::Series {
+            name: name.to_owned(),
+            points: plot::saturate_points(&report),
+            dashed,
+        });
     }
     plot::draw(&lines, title, font, out)?;
     println!("wrote {}", out.display());

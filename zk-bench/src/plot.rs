@@ -1,8 +1,13 @@
 //! `zk-bench plot`: throughput against write percentage, one line per server, from the
 //! `saturate` points of JSON reports, drawn as a PNG by `plotters`.
+//!
+//! Solid series (`--series`) and dashed series (`--dashed-series`) take colours in their own
+//! order, so the n-th dashed line shares the n-th solid line's colour: standalone servers
+//! solid, the same servers as 3-node ensembles dashed.
 
 use std::path::Path;
 
+use plotters::element::ComposedElement;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
@@ -15,8 +20,16 @@ pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 /// Line colours, one per series in order.
 const COLOURS: [RGBColor; 4] = [RGBColor(200, 60, 30), RGBColor(30, 90, 200), GREEN, MAGENTA];
 
-/// One line of the plot: its legend name and its `(write %, ops/s)` points.
-pub type Series = (String, Vec<(u32, f64)>);
+/// One line of the plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// `(write %, ops/s)` points, by write %.
+    pub points: Vec<(u32, f64)>,
+    /// Drawn dashed (in the colour of the solid series of the same rank).
+    pub dashed: bool,
+}
 
 /// The `saturate` points of a report, sorted by write percentage.
 pub fn saturate_points(report: &Report) -> Vec<(u32, f64)> {
@@ -46,7 +59,7 @@ pub fn draw(series: &[Series], title: &str, font: &Path, out: &Path) -> Result<(
     let plot_err = |e: &dyn std::fmt::Display| Error::Plot(e.to_string());
     let top = series
         .iter()
-        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .flat_map(|s| s.points.iter().map(|p| p.1))
         .fold(1.0_f64, f64::max)
         * 1.35;
     let root = BitMapBackend::new(out, (800, 500)).into_drawing_area();
@@ -65,19 +78,38 @@ pub fn draw(series: &[Series], title: &str, font: &Path, out: &Path) -> Result<(
         .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(|e| plot_err(&e))?;
-    for (i, (name, points)) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                colour.stroke_width(2),
-            ))
+    let (mut solid, mut dashed) = (0, 0);
+    for line in series {
+        let rank = if line.dashed { &mut dashed } else { &mut solid };
+        let colour = COLOURS[*rank % COLOURS.len()];
+        *rank += 1;
+        let style = colour.stroke_width(2);
+        let points = line.points.iter().copied();
+        let drawn = if line.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 10, 6, style))
+        } else {
+            chart.draw_series(LineSeries::new(points, style))
+        };
+        let is_dashed = line.dashed;
+        drawn
             .map_err(|e| plot_err(&e))?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
-            .map_err(|e| plot_err(&e))?;
+            .label(line.name.as_str())
+            .legend(move |(x, y)| legend_mark(x, y, colour, is_dashed));
+        if line.dashed {
+            chart
+                .draw_series(
+                    (line.points.iter()).map(|&p| TriangleMarker::new(p, 5, colour.filled())),
+                )
+                .map_err(|e| plot_err(&e))?;
+        } else {
+            chart
+                .draw_series(
+                    line.points
+                        .iter()
+                        .map(|&p| Circle::new(p, 4, colour.filled())),
+                )
+                .map_err(|e| plot_err(&e))?;
+        }
     }
     chart
         .configure_series_labels()
@@ -88,4 +120,23 @@ pub fn draw(series: &[Series], title: &str, font: &Path, out: &Path) -> Result<(
         .map_err(|e| plot_err(&e))?;
     root.present().map_err(|e| plot_err(&e))?;
     Ok(())
+}
+
+/// A legend sample: an anchor point and two segments relative to it.
+type LegendMark<DB> =
+    ComposedElement<(i32, i32), DB, PathElement<(i32, i32)>, PathElement<(i32, i32)>>;
+
+/// The legend's sample of a line: one stroke, or two dashes. Both shapes are the same type
+/// (an anchor plus two segments), as the legend closure must return one type.
+fn legend_mark<DB: DrawingBackend>(
+    x: i32,
+    y: i32,
+    colour: RGBColor,
+    dashed: bool,
+) -> LegendMark<DB> {
+    let gap = if dashed { 4 } else { 0 };
+    let style = colour.stroke_width(2);
+    EmptyElement::at((x, y))
+        + PathElement::new(vec![(0, 0), (10 - gap / 2, 0)], style)
+        + PathElement::new(vec![(10 + gap / 2, 0), (20, 0)], style)
 }

@@ -2,6 +2,9 @@
 //! keeping W requests outstanding on its own znode, 1 KiB getData/setData, write percentage
 //! swept; a warm-up, then a measured window per point.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,20 +48,24 @@ pub async fn run(target: &Target, opts: &SaturateOptions) -> Result<Vec<Measurem
     let phase = Arc::new(SharedPhase::default());
     let write_pct = Arc::new(AtomicU32::new(0));
     let recorders: Vec<Arc<Recorder>> = clients.iter().map(|_| Arc::default()).collect();
+    // One task per session keeps its W requests in flight, not one task per request: with
+    // S x W tasks on a saturated client runtime, some woken tasks waited hundreds of ms to
+    // run (a worker's local run queue holds 256 tasks and spills the rest to the global
+    // queue, which it polls rarely while busy) — a p99 that was the load generator's, not the
+    // server's (issue 10: every session showed p50 2 ms, p99 245 ms).
     let mut workers = Vec::new();
     for (i, client) in clients.iter().enumerate() {
-        for w in 0..opts.outstanding.max(1) {
-            let worker = Worker {
-                client: client.clone(),
-                path: format!("{ROOT}/s-{i}"),
-                value: value.clone(),
-                phase: phase.clone(),
-                write_pct: write_pct.clone(),
-                recorder: recorders[i].clone(),
-                rng: XorShift::new((i * 100_003 + w) as u64),
-            };
-            workers.push(tokio::spawn(worker.run()));
-        }
+        let worker = Worker {
+            client: client.clone(),
+            path: format!("{ROOT}/s-{i}"),
+            value: value.clone(),
+            phase: phase.clone(),
+            write_pct: write_pct.clone(),
+            recorder: recorders[i].clone(),
+            rng: XorShift::new((i * 100_003) as u64),
+            outstanding: opts.outstanding.max(1),
+        };
+        workers.push(tokio::spawn(worker.run()));
     }
     let mut results = Vec::new();
     for &pct in &opts.write_pcts {
@@ -81,6 +88,9 @@ pub async fn run(target: &Target, opts: &SaturateOptions) -> Result<Vec<Measurem
         drop(progress);
         let mut merged = histogram();
         recorders.iter().for_each(|r| r.merge_into(&mut merged));
+        if std::env::var_os("ZK_BENCH_PER_SESSION").is_some() {
+            print_per_session(pct, &recorders);
+        }
         let errors = recorders.iter().map(|r| r.errors()).sum();
         let mut m = Measurement::new(
             "saturate",
@@ -105,7 +115,12 @@ pub async fn run(target: &Target, opts: &SaturateOptions) -> Result<Vec<Measurem
     Ok(results)
 }
 
-/// One closed-loop request stream of a session; W of them make W outstanding.
+/// A reply still to come.
+type Pending = Pin<Box<dyn Future<Output = zk_client::Result<()>> + Send>>;
+
+/// One session's closed loop: keeps W requests outstanding, issuing a new one as each reply
+/// arrives. A session's replies come in the order of its requests (ZooKeeper's FIFO client
+/// order), so awaiting the oldest request is awaiting the next reply.
 struct Worker {
     client: Client,
     path: String,
@@ -114,21 +129,18 @@ struct Worker {
     write_pct: Arc<AtomicU32>,
     recorder: Arc<Recorder>,
     rng: XorShift,
+    outstanding: usize,
 }
 
 impl Worker {
     async fn run(mut self) {
+        let mut in_flight: VecDeque<(Instant, Pending)> = VecDeque::with_capacity(self.outstanding);
         while self.phase.get() != Phase::Stop {
-            let write = self.rng.percent() < self.write_pct.load(Ordering::Relaxed);
-            let start = Instant::now();
-            let outcome = if write {
-                self.client
-                    .set_data(&self.path, &self.value, None)
-                    .await
-                    .map(drop)
-            } else {
-                self.client.get_data(&self.path).await.map(drop)
-            };
+            while in_flight.len() < self.outstanding {
+                in_flight.push_back((Instant::now(), self.issue()));
+            }
+            let (start, reply) = in_flight.pop_front().expect("at least one outstanding");
+            let outcome = reply.await;
             if self.phase.get() == Phase::Measure {
                 match outcome {
                     Ok(()) => self.recorder.record(start.elapsed()),
@@ -139,5 +151,35 @@ impl Worker {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
+        // The requests still in flight finish on the server; their replies are not awaited.
     }
+
+    /// Sends the next request (the client sends at the call, not at the first poll).
+    fn issue(&mut self) -> Pending {
+        if self.rng.percent() < self.write_pct.load(Ordering::Relaxed) {
+            let reply = self.client.set_data(&self.path, &self.value, None);
+            Box::pin(async move { reply.await.map(drop) })
+        } else {
+            let reply = self.client.get_data(&self.path);
+            Box::pin(async move { reply.await.map(drop) })
+        }
+    }
+}
+
+/// Prints (to stderr) how evenly the sessions were served: per-session ops, p50 and p99,
+/// sorted, as min / quartiles / max. An unfair server shows as a wide spread. Enabled by the
+/// `ZK_BENCH_PER_SESSION` environment variable.
+fn print_per_session(pct: u32, recorders: &[Arc<Recorder>]) {
+    let spread = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        let at = |q: usize| v[(v.len() - 1) * q / 4];
+        format!("{} / {} / {} / {} / {}", at(0), at(1), at(2), at(3), at(4))
+    };
+    let stats: Vec<Latency> = recorders.iter().map(|r| r.latency()).collect();
+    eprintln!(
+        "per-session write={pct}% (min / q1 / median / q3 / max)\n  ops: {}\n  p50 µs: {}\n  p99 µs: {}",
+        spread(stats.iter().map(|l| l.count).collect()),
+        spread(stats.iter().map(|l| l.p50).collect()),
+        spread(stats.iter().map(|l| l.p99).collect()),
+    );
 }

@@ -211,6 +211,11 @@ fn every_subcommand_writes_sane_json_against_our_server() {
         let out = Command::new(env!("CARGO_BIN_EXE_zk-bench"))
             .args(["plot", "--series"])
             .arg(format!("ours={}", d.join("saturate.json").display()))
+            .arg("--dashed-series")
+            .arg(format!(
+                "ours, 3-node={}",
+                d.join("saturate.json").display()
+            ))
             .arg("--out")
             .arg(&png)
             .output()
