@@ -64,10 +64,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Quorum-mode storage found (or was handed) state a replica cannot continue from: a txn
-    /// log above the snapshot with a hole, a proposal whose txn names another zxid.
-    #[error("quorum storage: {0}")]
-    QuorumStorage(String),
     /// The `myid` file exists but does not hold a server id.
     #[error("{}: invalid server id {content:?}: {reason}", path.display())]
     MyId {
@@ -79,7 +75,8 @@ pub enum Error {
         reason: String,
     },
     /// Quorum mode cannot start or continue: an ensemble that does not make sense to ZAB, a
-    /// replication state on disk it refuses, or a committed txn this server cannot apply.
+    /// replication state on disk it refuses (a txn log above the snapshot with a hole, a
+    /// proposal whose txn names another zxid), or a committed txn this server cannot apply.
     #[error("replication: {0}")]
     Replication(String),
 }

@@ -49,6 +49,33 @@ pub struct ServerInfo<'a> {
     pub ensemble: Option<EnsembleInfo>,
 }
 
+impl<'a> ServerInfo<'a> {
+    /// The facts `config` gives, for a server in `mode` that started serving `uptime_ms` ago;
+    /// `ensemble` is `None` (set it in quorum mode).
+    pub fn new(
+        config: &'a crate::ServerConfig,
+        mode: &'a str,
+        uptime_ms: i64,
+        now_ms: i64,
+    ) -> Self {
+        ServerInfo {
+            mode,
+            client_port: config.client_address.as_ref().map_or(0, |a| a.port),
+            data_dir: &config.data_dir,
+            data_log_dir: &config.data_log_dir,
+            tick_ms: config.tick_time_ms,
+            max_client_cnxns: config.max_client_cnxns,
+            min_session_timeout_ms: config.min_session_timeout_ms,
+            max_session_timeout_ms: config.max_session_timeout_ms,
+            client_port_listen_backlog: config.client_port_listen_backlog.map_or(-1, i64::from),
+            server_id: config.my_id.unwrap_or(0),
+            uptime_ms,
+            now_ms,
+            ensemble: None,
+        }
+    }
+}
+
 /// What `srvr`/`mntr` report about the ensemble in quorum mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnsembleInfo {

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use zk_proto::frame::FrameDecoder;
+use zk_proto::FourLetterWord;
 
 use crate::config::ServerConfig;
 use crate::core::{Action, ConnId, CoreSettings, ServerCore};
@@ -126,14 +127,14 @@ pub async fn run(
     result
 }
 
-fn handle_event(
+/// Hands a connection task's event to the core; a four-letter word comes back for the caller
+/// to answer (standalone and quorum mode describe the server differently).
+pub(crate) fn dispatch(
     core: &mut ServerCore,
     outboxes: &mut HashMap<ConnId, Outbox>,
     event: ConnEvent,
-    config: &ServerConfig,
-    started: Instant,
-) {
-    let now = now_ms();
+    now: i64,
+) -> Option<(FourLetterWord, oneshot::Sender<String>)> {
     match event {
         ConnEvent::Connect {
             conn,
@@ -154,24 +155,23 @@ fn handle_event(
             outboxes.remove(&conn);
             core.on_disconnect(conn);
         }
-        ConnEvent::FourLetter { word, reply } => {
-            let info = ServerInfo {
-                mode: "standalone",
-                client_port: config.client_address.as_ref().map_or(0, |a| a.port),
-                data_dir: &config.data_dir,
-                data_log_dir: &config.data_log_dir,
-                tick_ms: config.tick_time_ms,
-                max_client_cnxns: config.max_client_cnxns,
-                min_session_timeout_ms: config.min_session_timeout_ms,
-                max_session_timeout_ms: config.max_session_timeout_ms,
-                client_port_listen_backlog: config.client_port_listen_backlog.map_or(-1, i64::from),
-                server_id: config.my_id.unwrap_or(0),
-                uptime_ms: started.elapsed().as_millis() as i64,
-                now_ms: now,
-                ensemble: None,
-            };
-            let _ = reply.send(four_letter::answer(word, core, &info));
-        }
+        ConnEvent::FourLetter { word, reply } => return Some((word, reply)),
+    }
+    None
+}
+
+fn handle_event(
+    core: &mut ServerCore,
+    outboxes: &mut HashMap<ConnId, Outbox>,
+    event: ConnEvent,
+    config: &ServerConfig,
+    started: Instant,
+) {
+    let now = now_ms();
+    if let Some((word, reply)) = dispatch(core, outboxes, event, now) {
+        let uptime_ms = started.elapsed().as_millis() as i64;
+        let info = ServerInfo::new(config, "standalone", uptime_ms, now);
+        let _ = reply.send(four_letter::answer(word, core, &info));
     }
 }
 

@@ -82,6 +82,11 @@ fn replicate(
         let forward = Forward::decode(forward.encode()).expect("decodes");
         leader.on_forwarded(forward, 0);
     }
+    commit_everywhere(leader, learner)
+}
+
+/// Commits every txn the leader proposed on both cores; returns the learner's actions.
+fn commit_everywhere(leader: &mut ServerCore, learner: &mut ServerCore) -> Vec<Action> {
     let mut out = Vec::new();
     for action in leader.take_actions() {
         if let Action::Append(entry) = action {
@@ -230,15 +235,7 @@ fn a_learner_sync_completes_only_once_the_learner_has_committed_the_leaders_last
 
     // Another session's write commits (1, 2): now the sync is answered.
     connect(&mut leader, 9);
-    let mut out = Vec::new();
-    for action in leader.take_actions() {
-        if let Action::Append(entry) = action {
-            let bytes = Bytes::from(entry.to_vec());
-            leader.on_commit(entry.zxid(), &bytes, 0).unwrap();
-            learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
-            out.extend(learner.take_actions());
-        }
-    }
+    let out = commit_everywhere(&mut leader, &mut learner);
     let frames = frames(&out, 7);
     assert_eq!(frames.len(), 1, "{out:?}");
     let (h, r) = reply(&frames[0], OpCode::Sync);

@@ -35,7 +35,9 @@ use crate::four_letter::{self, EnsembleInfo, ServerInfo};
 use crate::net::connection::{ConnEvent, Outbox};
 use crate::net::throttle::Throttle;
 use crate::persistence::TreeSnapshot;
-use crate::server::{accept_loop, core_settings, deliver, now_ms, CORE_BATCH, CORE_QUEUE};
+use crate::server::{
+    accept_loop, core_settings, deliver, dispatch, now_ms, CORE_BATCH, CORE_QUEUE,
+};
 use crate::{Error, Result};
 
 /// The period of [`Peer::tick`]: zoo.cfg's limits are converted to these ticks.
@@ -200,37 +202,13 @@ impl Shell {
 
     fn on_client_event(&mut self, event: ConnEvent) {
         let now = now_ms();
-        match event {
-            ConnEvent::Connect {
-                conn,
-                addr,
-                request,
-                outbox,
-            } => {
-                self.outboxes.insert(conn, outbox);
-                self.core.on_connect(conn, addr, request, now);
-            }
-            ConnEvent::Request {
-                conn,
-                header,
-                request,
-            } => self.core.on_request(conn, header, request, now),
-            ConnEvent::BadRequest { conn, xid, error } => {
-                self.core.on_bad_request(conn, xid, &error)
-            }
-            ConnEvent::Disconnected { conn } => {
-                self.outboxes.remove(&conn);
-                self.core.on_disconnect(conn);
-            }
-            ConnEvent::FourLetter { word, reply } => {
-                let answer = self.four_letter(word, now);
-                let _ = reply.send(answer);
-            }
+        if let Some((word, reply)) = dispatch(&mut self.core, &mut self.outboxes, event, now) {
+            let answer = self.four_letter(word, now);
+            let _ = reply.send(answer);
         }
     }
 
     fn four_letter(&mut self, word: zk_proto::FourLetterWord, now: i64) -> String {
-        let config = &self.config;
         let mode = match self.role {
             Role::Leading => "leader",
             Role::Following => "follower",
@@ -238,26 +216,16 @@ impl Shell {
             Role::Looking => "looking",
         };
         let learners = self.peer.learner_summary();
+        let uptime_ms = self.started.elapsed().as_millis() as i64;
         let info = ServerInfo {
-            mode,
-            client_port: config.client_address.as_ref().map_or(0, |a| a.port),
-            data_dir: &config.data_dir,
-            data_log_dir: &config.data_log_dir,
-            tick_ms: config.tick_time_ms,
-            max_client_cnxns: config.max_client_cnxns,
-            min_session_timeout_ms: config.min_session_timeout_ms,
-            max_session_timeout_ms: config.max_session_timeout_ms,
-            client_port_listen_backlog: config.client_port_listen_backlog.map_or(-1, i64::from),
-            server_id: config.my_id.unwrap_or(0),
-            uptime_ms: self.started.elapsed().as_millis() as i64,
-            now_ms: now,
             ensemble: Some(EnsembleInfo {
                 serving: self.core.is_serving(),
                 learners: learners.learners,
                 synced_followers: learners.synced_followers,
                 synced_observers: learners.synced_observers,
-                voters: config.quorum.participants().count(),
+                voters: self.config.quorum.participants().count(),
             }),
+            ..ServerInfo::new(&self.config, mode, uptime_ms, now)
         };
         four_letter::answer(word, &mut self.core, &info)
     }

@@ -212,7 +212,7 @@ fn check_no_holes(snapshot_zxid: Zxid, log: &[Proposal]) -> Result<()> {
     let mut prev = snapshot_zxid;
     for p in log {
         if !is_successor(prev, p.zxid) {
-            return Err(Error::QuorumStorage(format!(
+            return Err(Error::Replication(format!(
                 "the txn log above snapshot {snapshot_zxid} has a hole: {} does not directly \
                  follow {prev}",
                 p.zxid

@@ -219,9 +219,9 @@ impl Worker {
     fn append(&mut self, proposals: Vec<Proposal>) -> Result<()> {
         for proposal in proposals {
             let raw = RawTxn::new(proposal.txn)
-                .map_err(|e| Error::QuorumStorage(format!("proposal {}: {e}", proposal.zxid)))?;
+                .map_err(|e| Error::Replication(format!("proposal {}: {e}", proposal.zxid)))?;
             if raw.zxid() != proposal.zxid {
-                return Err(Error::QuorumStorage(format!(
+                return Err(Error::Replication(format!(
                     "proposal {} carries a txn whose header says zxid {}",
                     proposal.zxid,
                     raw.zxid()
