@@ -45,6 +45,15 @@ ZK_JAVA_CLASSPATH=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-nop.jar
 export ZK_JAVA_CLASSPATH
 export ZK_PYTHON="$root/target/venv/bin/python"
 
+# Keep the build small: CI machines have had as little as a few hundred MiB of free disk, and
+# a full debug build of the workspace's ~60 test binaries with full debug info and incremental
+# state took ~8 GiB (one CI run died of ENOSPC). Line tables keep backtraces readable; no
+# incremental state, since CI builds once. Together they cut target/ to a fraction.
+export CARGO_INCREMENTAL=0
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+export CARGO_PROFILE_TEST_DEBUG=line-tables-only
+log "disk free before building: $(df -h --output=avail . | tail -1 | tr -d ' ')"
+
 log "cargo fmt --check"
 cargo fmt --all -- --check
 
