@@ -56,6 +56,7 @@ pub mod net;
 pub mod persistence;
 pub mod server;
 pub mod session_tracker;
+mod snapshotter;
 
 pub use config::ServerConfig;
 pub use error::{Error, Result};

@@ -15,7 +15,8 @@
 //! Every `snapCount` transactions (randomised in `[snapCount/2 + 1, snapCount]`, as Apache
 //! does, so that an ensemble does not snapshot in lockstep) the core task asks for a
 //! snapshot: the log rolls to a new file, and the tree is serialized to
-//! `snapshot.<last applied zxid>`. Snapshots are fuzzy, exactly like Apache's: recovery
+//! `snapshot.<last applied zxid>` on a thread of its own (`snapshotter.rs`), so that group
+//! commits go on meanwhile. Snapshots are fuzzy, exactly like Apache's: recovery
 //! replays every logged transaction after the snapshot's zxid, and replay is idempotent.
 //!
 //! # Retention
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use zk_proto::txn::{Txn, TxnLogEntry};
@@ -39,8 +41,8 @@ use zk_proto::{Acl, SessionId, Zxid};
 use zk_storage::purge::AutopurgeConfig;
 use zk_storage::recovery::{Recovery, RecoveryTarget};
 use zk_storage::snapshot::{
-    save_snapshot, Compression, FileSnapshotStore, SnapshotAcl, SnapshotInfo, SnapshotNode,
-    SnapshotNodeRef, SnapshotSession, SnapshotSource, SnapshotTrailer, ZxidDigest,
+    Compression, FileSnapshotStore, SnapshotAcl, SnapshotInfo, SnapshotNode, SnapshotNodeRef,
+    SnapshotSession, SnapshotSource, SnapshotTrailer, ZxidDigest,
 };
 use zk_storage::{FileTxnLog, FileTxnLogConfig, LogEntry, RawTxn, TxnLog};
 use zk_tree::acl_cache::AclId;
@@ -48,6 +50,7 @@ use zk_tree::data_tree::DataTree;
 use zk_tree::snapshot::TreeBuilder;
 
 use crate::config::{ServerConfig, SnapshotCompression};
+use crate::snapshotter::Snapshotter;
 use crate::{Error, Result};
 
 /// The transaction log and snapshot store of one server.
@@ -211,6 +214,14 @@ impl Retention {
         }
     }
 
+    /// Purges after a background snapshot finished durably (`Some(true)`): only then is there
+    /// something new to delete.
+    pub(crate) fn after_snapshot(&self, finished: Option<bool>, persistence: &mut Persistence) {
+        if finished == Some(true) {
+            self.purge_if_enabled(persistence);
+        }
+    }
+
     /// Purges old snapshots and logs, unless purging is off.
     pub(crate) fn purge_if_enabled(&self, persistence: &mut Persistence) {
         if !self.enabled {
@@ -223,6 +234,10 @@ impl Retention {
     }
 }
 
+/// How often an idle sync thread looks whether the snapshot in flight has finished (to purge
+/// after it); a busy one looks after every batch.
+pub(crate) const SNAPSHOT_POLL: Duration = Duration::from_millis(100);
+
 fn sync_loop(
     mut persistence: Persistence,
     commands: std_mpsc::Receiver<SyncCommand>,
@@ -232,8 +247,25 @@ fn sync_loop(
     let fail = |err: zk_storage::Error| {
         let _ = durable.send(Err(storage(err)));
     };
+    let mut snapshotter = Snapshotter::default();
+    let mut scratch = Vec::new();
     purge.purge_if_enabled(&mut persistence);
-    while let Ok(first) = commands.recv() {
+    loop {
+        let first = if snapshotter.is_busy() {
+            match commands.recv_timeout(SNAPSHOT_POLL) {
+                Ok(command) => command,
+                Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                    purge.after_snapshot(snapshotter.finished(), &mut persistence);
+                    continue;
+                }
+                Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match commands.recv() {
+                Ok(command) => command,
+                Err(_) => break,
+            }
+        };
         // Group commit: take everything already queued, then one fsync for all of it.
         let mut batch = vec![first];
         while let Ok(more) = commands.try_recv() {
@@ -246,16 +278,18 @@ fn sync_loop(
         for command in batch {
             match command {
                 SyncCommand::Append(entry) => {
-                    if let Err(err) = persistence.log.append(RawTxn::from_entry(&entry)) {
+                    if let Err(err) = persistence
+                        .log
+                        .append(RawTxn::from_entry_in(&entry, &mut scratch))
+                    {
                         return fail(err);
                     }
                     appended = true;
                 }
                 SyncCommand::Snapshot(snapshot) => {
-                    if let Err(err) = write_snapshot(&mut persistence, &snapshot) {
+                    if let Err(err) = start_snapshot(&mut persistence, &mut snapshotter, snapshot) {
                         return fail(err);
                     }
-                    purge.purge_if_enabled(&mut persistence);
                 }
             }
         }
@@ -268,24 +302,21 @@ fn sync_loop(
                 Err(err) => return fail(err),
             }
         }
+        purge.after_snapshot(snapshotter.finished(), &mut persistence);
     }
     let _ = persistence.log.sync();
+    purge.after_snapshot(snapshotter.wait(), &mut persistence);
 }
 
-/// Rolls the log, then writes `snapshot` durably.
-pub(crate) fn write_snapshot(
+/// Rolls the log (so that the snapshot's txns and the ones after it start a new file, which
+/// retention can later delete whole), then starts writing `snapshot` in the background.
+pub(crate) fn start_snapshot(
     persistence: &mut Persistence,
-    snapshot: &TreeSnapshot,
+    snapshotter: &mut Snapshotter,
+    snapshot: Box<TreeSnapshot>,
 ) -> zk_storage::Result<()> {
     persistence.log.roll()?;
-    let started = std::time::Instant::now();
-    let info: SnapshotInfo = save_snapshot(&persistence.snapshots, snapshot.zxid, snapshot)?;
-    tracing::info!(
-        snapshot = %info.name,
-        nodes = snapshot.nodes.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "wrote a snapshot"
-    );
+    snapshotter.start(persistence.snapshots.clone(), snapshot);
     Ok(())
 }
 
@@ -300,6 +331,16 @@ pub struct TreeSnapshot {
 }
 
 impl TreeSnapshot {
+    /// The zxid the snapshot is named after: the tree's last processed zxid when captured.
+    pub(crate) fn zxid(&self) -> Zxid {
+        self.zxid
+    }
+
+    /// How many znodes it holds.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// Copies what a snapshot of `tree` (at its last processed zxid) with `sessions` holds.
     pub(crate) fn capture(tree: &DataTree, sessions: Vec<(SessionId, i32)>) -> Self {
         let acls = tree

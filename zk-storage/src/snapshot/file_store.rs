@@ -20,8 +20,9 @@ use crate::fs::{FileHandle, FileSystem, StdFs};
 ///
 /// New snapshots are written with the configured [`Compression`]; every compression is read.
 /// All file operations go through the crate's [`FileSystem`] seam, so tests can inject fsync
-/// failures and crashes.
-#[derive(Debug)]
+/// failures and crashes. Clones use the same directory (e.g. to write a snapshot on another
+/// thread).
+#[derive(Debug, Clone)]
 pub struct FileSnapshotStore {
     fs: Arc<dyn FileSystem>,
     dir: PathBuf,

@@ -15,7 +15,8 @@ use zk_zab::{EpochKind, Proposal};
 use super::sync_body::decode_sync_snapshot;
 use super::QuorumStorage;
 use crate::config::ServerConfig;
-use crate::persistence::{write_snapshot, Retention, TreeSnapshot};
+use crate::persistence::{start_snapshot, Retention, TreeSnapshot, SNAPSHOT_POLL};
+use crate::snapshotter::Snapshotter;
 use crate::{Error, Result};
 
 /// Commands queued in one batch at most; more wait for the next fsync.
@@ -44,7 +45,8 @@ pub enum StorageCommand {
         /// The body as the leader sent it, without `"BenWasHere"`.
         snapshot: Bytes,
     },
-    /// A periodic snapshot of the (committed-only) tree: roll the log, write it, purge.
+    /// A periodic snapshot of the (committed-only) tree: roll the log, write it on a thread of
+    /// its own (logging goes on meanwhile), purge once it is durable.
     Snapshot(Box<TreeSnapshot>),
 }
 
@@ -115,6 +117,7 @@ impl StorageThread {
             events,
             retention: Retention::from_config(config),
             unsynced: None,
+            snapshotter: Snapshotter::default(),
         };
         let thread = thread::Builder::new()
             .name("zk-quorum-storage".into())
@@ -156,13 +159,30 @@ struct Worker {
     retention: Retention,
     /// The last zxid appended since the last fsync.
     unsynced: Option<Zxid>,
+    /// The periodic snapshot being written, if any.
+    snapshotter: Snapshotter,
 }
 
 impl Worker {
     fn run(mut self, commands: std_mpsc::Receiver<StorageCommand>) {
         self.retention
             .purge_if_enabled(&mut self.storage.persistence);
-        while let Ok(first) = commands.recv() {
+        loop {
+            let first = if self.snapshotter.is_busy() {
+                match commands.recv_timeout(SNAPSHOT_POLL) {
+                    Ok(command) => command,
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                        self.after_snapshot();
+                        continue;
+                    }
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match commands.recv() {
+                    Ok(command) => command,
+                    Err(_) => break,
+                }
+            };
             // Group commit: take everything already queued; one fsync covers the appends up to
             // the next other command or the end of the batch.
             let mut batch = vec![first];
@@ -181,8 +201,19 @@ impl Worker {
                 let _ = self.events.send(StorageEvent::Failed(err));
                 return;
             }
+            self.after_snapshot();
         }
         let _ = self.storage.persistence.log.sync();
+        let finished = self.snapshotter.wait();
+        self.retention
+            .after_snapshot(finished, &mut self.storage.persistence);
+    }
+
+    /// Purges if the snapshot in flight has become durable.
+    fn after_snapshot(&mut self) {
+        let finished = self.snapshotter.finished();
+        self.retention
+            .after_snapshot(finished, &mut self.storage.persistence);
     }
 
     fn execute(&mut self, command: StorageCommand) -> Result<()> {
@@ -194,6 +225,8 @@ impl Worker {
         match command {
             StorageCommand::Append(_) => unreachable!("handled above"),
             StorageCommand::TruncateAfter(zxid) => {
+                // A snapshot written meanwhile must not land beside a log it no longer fits.
+                self.snapshotter.wait();
                 // Durable when it returns (the log's contract).
                 self.storage.persistence.log.truncate_after(zxid)?;
             }
@@ -202,13 +235,18 @@ impl Worker {
                 self.send(StorageEvent::EpochPersisted(kind, epoch));
             }
             StorageCommand::InstallSnapshot { zxid, snapshot } => {
+                // Same: the leader's snapshot replaces the data directory's state, and a
+                // periodic snapshot at the same zxid would write the same file name.
+                self.snapshotter.wait();
                 self.install_snapshot(zxid, &snapshot)?;
                 self.send(StorageEvent::SnapshotInstalled(zxid));
             }
             StorageCommand::Snapshot(snapshot) => {
-                write_snapshot(&mut self.storage.persistence, &snapshot)?;
-                self.retention
-                    .purge_if_enabled(&mut self.storage.persistence);
+                start_snapshot(
+                    &mut self.storage.persistence,
+                    &mut self.snapshotter,
+                    snapshot,
+                )?;
             }
         }
         Ok(())
@@ -297,6 +335,7 @@ mod tests {
             events,
             retention: Retention::from_config(&config(dir)),
             unsynced: None,
+            snapshotter: Snapshotter::default(),
         };
         let (tx, rx) = std_mpsc::channel();
         for command in commands {
