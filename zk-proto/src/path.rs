@@ -64,17 +64,19 @@ pub fn validate_path(path: &str) -> Result<(), PathError> {
     if path.ends_with('/') {
         return fail("Path must not end with / character".into());
     }
-    let chars: Vec<char> = path.chars().collect();
-    for i in 1..chars.len() {
-        let c = chars[i];
-        let last = chars[i - 1];
-        let ends_component = i + 1 == chars.len() || chars[i + 1] == '/';
+    // One pass over the chars with the two before and the one after at hand (no allocation:
+    // every request path goes through here). `i` counts chars, as the error positions do.
+    let mut chars = path.chars().peekable();
+    let (mut before_last, mut last) = ('\0', chars.next().expect("starts with /"));
+    let mut i = 1;
+    while let Some(c) = chars.next() {
+        let ends_component = matches!(chars.peek(), None | Some('/'));
         if c == '\0' {
             return fail(format!("null character not allowed @{i}"));
         } else if c == '/' && last == '/' {
             return fail(format!("empty node name specified @{i}"));
         } else if c == '.' && last == '.' {
-            if chars[i - 2] == '/' && ends_component {
+            if before_last == '/' && ends_component {
                 return fail(format!("relative paths not allowed @{i}"));
             }
         } else if c == '.' {
@@ -84,6 +86,8 @@ pub fn validate_path(path: &str) -> Result<(), PathError> {
         } else if is_forbidden(c) {
             return fail(format!("invalid character @{i}"));
         }
+        (before_last, last) = (last, c);
+        i += 1;
     }
     Ok(())
 }
@@ -115,6 +119,53 @@ pub fn basename(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Java's `PathUtils.validatePath` loop, transcribed index for index over a char array:
+    /// the oracle the allocation-free pass must agree with.
+    fn validate_by_index(path: &str) -> Result<(), String> {
+        if path.is_empty() || !path.starts_with('/') {
+            return Err("prefix".into());
+        }
+        if path.len() == 1 {
+            return Ok(());
+        }
+        if path.ends_with('/') {
+            return Err("suffix".into());
+        }
+        let chars: Vec<char> = path.chars().collect();
+        for i in 1..chars.len() {
+            let (c, last) = (chars[i], chars[i - 1]);
+            let ends = i + 1 == chars.len() || chars[i + 1] == '/';
+            let bad = c == '\0'
+                || (c == '/' && last == '/')
+                || (c == '.' && last == '.' && chars[i - 2] == '/' && ends)
+                || (c == '.' && last == '/' && ends)
+                || (c != '.' && c != '/' && is_forbidden(c));
+            if bad {
+                return Err(format!("@{i}"));
+            }
+        }
+        Ok(())
+    }
+
+    quickcheck::quickcheck! {
+        /// Paths built from the characters that matter ('/', '.', NUL, a forbidden control
+        /// char, a plain letter, a non-ASCII letter) are accepted or refused, at the same
+        /// char position, exactly as the index-based loop does.
+        fn one_pass_validation_agrees_with_the_indexed_loop(picks: Vec<u8>) -> bool {
+            let alphabet = ['/', '.', '\0', '\u{1}', 'a', 'é'];
+            let path: String = std::iter::once('/')
+                .chain(picks.iter().map(|p| alphabet[usize::from(*p) % alphabet.len()]))
+                .collect();
+            let ours = validate_path(&path).map_err(|e| e.reason);
+            match (ours, validate_by_index(&path)) {
+                (Ok(()), Ok(())) => true,
+                (Err(reason), Err(at)) => at.starts_with('@') == reason.contains('@')
+                    && (!at.starts_with('@') || reason.ends_with(&at)),
+                _ => false,
+            }
+        }
+    }
 
     #[test]
     fn java_path_rules() {

@@ -18,7 +18,9 @@
 //! first 16 bytes, exactly as Apache generates it, so that clients of an Apache server whose
 //! data directory we take over can resume their sessions.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use zk_proto::SessionId;
 

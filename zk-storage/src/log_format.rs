@@ -97,7 +97,7 @@ pub fn encode_record(out: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>)) {
     // Entries are bounded by the caller's memory long before 2 GiB; a larger one cannot be
     // framed by jute at all, so reaching this is a caller bug.
     let len = i32::try_from(txn.len()).expect("log entry larger than 2 GiB");
-    let crc = i64::from(adler2::adler32_slice(txn));
+    let crc = i64::from(simd_adler32::adler32(&txn));
     out[start..start + 8].copy_from_slice(&crc.to_be_bytes());
     out[start + 8..start + 12].copy_from_slice(&len.to_be_bytes());
     out.push(END_OF_RECORD);
@@ -205,7 +205,7 @@ pub(crate) fn record_at(w: &mut FileWindow, p: u64) -> std::io::Result<Record<'_
     };
     let marker = bytes[total - 1];
     let txn = &bytes[12..total - 1];
-    let computed = i64::from(adler2::adler32_slice(txn));
+    let computed = i64::from(simd_adler32::adler32(&txn));
     if marker != END_OF_RECORD {
         // A crash leaves zeros where the marker was not yet written. Any other byte after a
         // record whose checksum holds is a flipped marker on a complete record.
@@ -403,7 +403,7 @@ fn find_valid_record(bytes: &[u8]) -> Scan {
         }
         budget -= len as usize;
         let crc = i64::from_be_bytes(bytes[q..q + 8].try_into().expect("8 bytes"));
-        if i64::from(adler2::adler32_slice(&bytes[q + 12..end])) == crc {
+        if i64::from(simd_adler32::adler32(&&bytes[q + 12..end])) == crc {
             return Scan::Found(q);
         }
     }

@@ -11,7 +11,7 @@
 //! from 1 upwards; a list whose last user goes away is forgotten — so that a tree built by
 //! the same transactions as an Apache server's has the same ids.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use zk_proto::Acl;

@@ -35,7 +35,9 @@
 //!
 //! [`on_applied`]: OutstandingChanges::on_applied
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;

@@ -63,7 +63,9 @@
 //! assert!(watches.check_watches("/app", WatcherId(1), WatcherType::Any).is_ok());
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use zk_proto::watch::{EventType, KeeperState, WatcherEvent, WatcherType};

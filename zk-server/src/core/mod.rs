@@ -35,7 +35,9 @@ mod replication;
 mod stats;
 mod writes;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::net::SocketAddr;
 
 use bytes::{Bytes, BytesMut};
@@ -170,6 +172,9 @@ struct SessionQueue {
     waiting: VecDeque<Pending>,
 }
 
+/// The scratch buffer's usual capacity: more than any reply of a 1 KiB znode.
+const SCRATCH_BYTES: usize = 16 * 1024;
+
 /// The server's state machine. See the module docs.
 pub struct ServerCore {
     settings: CoreSettings,
@@ -201,6 +206,9 @@ pub struct ServerCore {
     pending_syncs: VecDeque<SessionId>,
     /// Learner: sessions with client activity since the last report to the leader.
     touched: HashSet<SessionId>,
+    /// Where reply frames are encoded before being copied out at their exact size: one
+    /// allocation per reply instead of a buffer regrown (and recopied) as the body is written.
+    scratch: BytesMut,
 }
 
 impl ServerCore {
@@ -244,6 +252,7 @@ impl ServerCore {
             proposals: VecDeque::new(),
             last_proposed,
             actions: Vec::new(),
+            scratch: BytesMut::with_capacity(SCRATCH_BYTES),
             stats: ServerStats::default(),
             txns_since_snapshot: 0,
             next_snapshot_at: 0,
@@ -463,9 +472,20 @@ impl ServerCore {
     /// Sends a reply frame for `xid` on `conn`.
     fn send_reply(&mut self, conn: ConnId, xid: Xid, zxid: Zxid, err: ErrorCode, body: &Response) {
         let header = ReplyHeader { xid, zxid, err };
-        let mut frame = BytesMut::new();
-        body.write_frame(&header, &mut frame);
-        self.send(conn, frame.freeze());
+        let frame = self.encode(|out| body.write_frame(&header, out));
+        self.send(conn, frame);
+    }
+
+    /// A frame written by `write` into the scratch buffer, copied out at its exact size.
+    fn encode(&mut self, write: impl FnOnce(&mut BytesMut)) -> Bytes {
+        self.scratch.clear();
+        write(&mut self.scratch);
+        let frame = Bytes::copy_from_slice(&self.scratch);
+        if self.scratch.capacity() > 4 * SCRATCH_BYTES {
+            // One huge reply (a large getChildren, say) should not pin its size for good.
+            self.scratch = BytesMut::with_capacity(SCRATCH_BYTES);
+        }
+        frame
     }
 
     fn send_error(&mut self, conn: ConnId, xid: Xid, err: ErrorCode) {

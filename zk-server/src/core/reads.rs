@@ -2,7 +2,6 @@
 //! side): exists, getData, getChildren(2), getACL, getEphemerals, getAllChildrenNumber, whoAmI,
 //! multiRead, sync, ping, and the watch-management requests.
 
-use bytes::BytesMut;
 use zk_proto::multi::{MultiOp, MultiResponse, MultiResult};
 use zk_proto::records::{
     ClientInfo, ErrorResponse, ExistsResponse, GetAclResponse, GetAllChildrenNumberResponse,
@@ -251,9 +250,8 @@ impl ServerCore {
     pub(super) fn send_notifications(&mut self, notifications: Vec<Notification>) {
         for n in notifications {
             let conn = ConnId(n.watcher.0);
-            let mut frame = BytesMut::new();
-            n.event.write_frame(Zxid::NONE, &mut frame);
-            self.send(conn, frame.freeze());
+            let frame = self.encode(|out| n.event.write_frame(Zxid::NONE, out));
+            self.send(conn, frame);
         }
     }
 

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read, Write};
 
-use adler2::Adler32;
+use simd_adler32::Adler32;
 
 /// Size of the internal buffers: large enough that a 1M-node snapshot is read in few syscalls.
 const BUF_BYTES: usize = 64 * 1024;
@@ -71,17 +71,17 @@ impl<R: Read> CheckedReader<R> {
     /// returns.
     pub(crate) fn checksum(&mut self) -> i64 {
         self.fold();
-        i64::from(self.adler.checksum())
+        i64::from(self.adler.finish())
     }
 
     /// The checksum state after every byte consumed so far.
     pub(crate) fn adler_state(&mut self) -> Adler32 {
         self.fold();
-        self.adler
+        self.adler.clone()
     }
 
     fn fold(&mut self) {
-        self.adler.write_slice(&self.buf[self.summed..self.pos]);
+        self.adler.write(&self.buf[self.summed..self.pos]);
         self.summed = self.pos;
     }
 
@@ -210,9 +210,9 @@ impl<W: Write> CheckedWriter<W> {
 
     /// The Adler-32 of every byte written so far, as Java's `Checksum.getValue()` returns it.
     pub(crate) fn checksum(&mut self) -> i64 {
-        self.adler.write_slice(&self.buf[self.summed..]);
+        self.adler.write(&self.buf[self.summed..]);
         self.summed = self.buf.len();
-        i64::from(self.adler.checksum())
+        i64::from(self.adler.finish())
     }
 
     /// Hands the buffer to the inner writer once it is large.
@@ -224,7 +224,7 @@ impl<W: Write> CheckedWriter<W> {
     }
 
     fn flush_buf(&mut self) -> io::Result<()> {
-        self.adler.write_slice(&self.buf[self.summed..]);
+        self.adler.write(&self.buf[self.summed..]);
         self.inner.write_all(&self.buf)?;
         self.flushed += self.buf.len() as u64;
         self.buf.clear();
@@ -270,8 +270,8 @@ mod tests {
         let chunk = r.read_bytes(150_000).unwrap();
         assert_eq!(chunk, data[4..150_004]);
         let mut expected = Adler32::new();
-        expected.write_slice(&data[..150_004]);
-        assert_eq!(r.checksum(), i64::from(expected.checksum()));
+        expected.write(&data[..150_004]);
+        assert_eq!(r.checksum(), i64::from(expected.finish()));
         assert_eq!(r.offset(), 150_004);
     }
 
@@ -294,8 +294,8 @@ mod tests {
         let sum = w.checksum();
         let out = w.into_inner().unwrap();
         let mut expected = Adler32::new();
-        expected.write_slice(&out);
-        assert_eq!(sum, i64::from(expected.checksum()));
+        expected.write(&out);
+        assert_eq!(sum, i64::from(expected.finish()));
         assert_eq!(out.len(), 100_004);
     }
 }

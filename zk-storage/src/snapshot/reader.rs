@@ -4,8 +4,8 @@
 use std::io::{self, Read};
 use std::path::PathBuf;
 
-use adler2::Adler32;
 use bytes::Bytes;
+use simd_adler32::Adler32;
 use zk_proto::{Acl, Id, Perms, SessionId, StatPersisted, Zxid};
 
 use super::checked::{CheckedReader, ReadError};
@@ -419,9 +419,9 @@ impl Tail<'_> {
 
     /// A seal whose checksum matches everything before it.
     fn seal(&mut self) -> Option<()> {
-        self.adler.write_slice(&self.bytes[self.summed..self.pos]);
+        self.adler.write(&self.bytes[self.summed..self.pos]);
         self.summed = self.pos;
-        let expected = i64::from(self.adler.checksum());
+        let expected = i64::from(self.adler.finish());
         (self.i64()? == expected && self.ustring().is_some()).then_some(())
     }
 
@@ -437,7 +437,7 @@ fn parse_trailer(bytes: &[u8], adler: &Adler32) -> Option<SnapshotTrailer> {
         bytes,
         pos: 0,
         summed: 0,
-        adler: *adler,
+        adler: adler.clone(),
     };
     let mut t = cursor();
     if t.at_end() {
