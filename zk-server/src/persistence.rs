@@ -37,12 +37,12 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use zk_proto::txn::{Txn, TxnLogEntry};
-use zk_proto::{Acl, SessionId, Zxid};
+use zk_proto::{SessionId, Zxid};
 use zk_storage::purge::AutopurgeConfig;
 use zk_storage::recovery::{Recovery, RecoveryTarget};
 use zk_storage::snapshot::{
-    Compression, FileSnapshotStore, SnapshotAcl, SnapshotInfo, SnapshotNode, SnapshotNodeRef,
-    SnapshotSession, SnapshotSource, SnapshotTrailer, ZxidDigest,
+    Compression, FileSnapshotStore, SnapshotAcl, SnapshotInfo, SnapshotNode, SnapshotSession,
+    SnapshotTrailer,
 };
 use zk_storage::{FileTxnLog, FileTxnLogConfig, LogEntry, RawTxn, TxnLog};
 use zk_tree::acl_cache::AclId;
@@ -51,7 +51,10 @@ use zk_tree::snapshot::TreeBuilder;
 
 use crate::config::{ServerConfig, SnapshotCompression};
 use crate::snapshotter::Snapshotter;
+
+mod tree_snapshot;
 use crate::{Error, Result};
+pub use tree_snapshot::TreeSnapshot;
 
 /// The transaction log and snapshot store of one server.
 pub struct Persistence {
@@ -318,90 +321,6 @@ pub(crate) fn start_snapshot(
     persistence.log.roll()?;
     snapshotter.start(persistence.snapshots.clone(), snapshot);
     Ok(())
-}
-
-/// A point-in-time copy of what a snapshot holds. Znode data is shared (`Bytes`), so the copy
-/// costs paths and stats, not data.
-pub struct TreeSnapshot {
-    zxid: Zxid,
-    digest: i64,
-    sessions: Vec<(SessionId, i32)>,
-    acls: Vec<(i64, Vec<Acl>)>,
-    nodes: Vec<SnapshotNode>,
-}
-
-impl TreeSnapshot {
-    /// The zxid the snapshot is named after: the tree's last processed zxid when captured.
-    pub(crate) fn zxid(&self) -> Zxid {
-        self.zxid
-    }
-
-    /// How many znodes it holds.
-    pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len()
-    }
-
-    /// Copies what a snapshot of `tree` (at its last processed zxid) with `sessions` holds.
-    pub(crate) fn capture(tree: &DataTree, sessions: Vec<(SessionId, i32)>) -> Self {
-        let acls = tree
-            .acl_cache()
-            .entries()
-            .into_iter()
-            .filter(|(id, _)| id.0 != AclId::OPEN_ACL_UNSAFE.0)
-            .map(|(id, acl)| (id.0, acl.to_vec()))
-            .collect();
-        let mut nodes = Vec::with_capacity(tree.node_count());
-        let mut walk = tree.preorder();
-        while let Some((path, node)) = walk.next_node() {
-            nodes.push(SnapshotNode {
-                path: if path.is_empty() {
-                    "/".to_owned()
-                } else {
-                    path.to_owned()
-                },
-                data: node.data().cloned(),
-                acl_id: node.acl_id().0,
-                stat: *node.stat_persisted(),
-            });
-        }
-        TreeSnapshot {
-            zxid: tree.last_processed_zxid(),
-            digest: tree.digest(),
-            sessions,
-            acls,
-            nodes,
-        }
-    }
-}
-
-impl SnapshotSource for TreeSnapshot {
-    fn sessions(&self) -> impl ExactSizeIterator<Item = SnapshotSession> + '_ {
-        self.sessions
-            .iter()
-            .map(|(id, timeout_ms)| SnapshotSession {
-                id: *id,
-                timeout_ms: *timeout_ms,
-            })
-    }
-
-    fn acls(&self) -> impl ExactSizeIterator<Item = (i64, &[Acl])> + '_ {
-        self.acls.iter().map(|(id, acl)| (*id, acl.as_slice()))
-    }
-
-    fn visit_nodes(
-        &self,
-        visit: &mut dyn FnMut(SnapshotNodeRef<'_>) -> zk_storage::Result<()>,
-    ) -> zk_storage::Result<()> {
-        self.nodes.iter().try_for_each(|node| visit(node.as_ref()))
-    }
-
-    fn trailer(&self) -> SnapshotTrailer {
-        SnapshotTrailer::apache_3_8(Some(ZxidDigest {
-            zxid: self.zxid,
-            digest_version: zk_tree::digest::DIGEST_VERSION,
-            digest: self.digest,
-        }))
-    }
 }
 
 /// Rebuilds a [`DataTree`] and the session table from a snapshot plus the log.
