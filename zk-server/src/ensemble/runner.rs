@@ -109,6 +109,7 @@ pub async fn run(
         config,
         started,
         last_reap_ms: now_ms(),
+        snapshot_due: false,
     };
     let mut ticker = tokio::time::interval(Duration::from_millis(PEER_TICK_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -170,6 +171,8 @@ struct Shell {
     started: Instant,
     /// When containers were last reaped.
     last_reap_ms: i64,
+    /// The core asked for a snapshot while not serving: taken at the first tick once serving.
+    snapshot_due: bool,
 }
 
 impl Shell {
@@ -177,6 +180,10 @@ impl Shell {
         let now = now_ms();
         self.peer.tick();
         self.core.tick(now);
+        if self.snapshot_due && self.core.is_serving() {
+            self.snapshot_due = false;
+            self.take_snapshot();
+        }
         let reaping = &self.config.container;
         if self.core.replication() == Replication::Leader
             && self.core.is_serving()
@@ -266,15 +273,27 @@ impl Shell {
                     tracing::debug!(%err, "could not forward to the leader");
                 }
             }
-            Action::Snapshot => {
-                let snapshot = TreeSnapshot::capture(
-                    self.core.tree(),
-                    self.core.sessions().sessions_with_timeouts(),
-                );
-                self.storage
-                    .submit(StorageCommand::Snapshot(Box::new(snapshot)));
+            // A restarted learner applies its whole log tail when the leader's DIFF commits
+            // it, which often crosses the snapshot threshold: capturing the tree there (and
+            // writing it beside the core) would delay the NEWLEADER ack and serving. Nothing
+            // depends on the snapshot being taken now (the log is durable), so it waits for
+            // the first tick after serving starts.
+            Action::Snapshot if !self.core.is_serving() => {
+                tracing::debug!("snapshot due: deferred until serving");
+                self.snapshot_due = true;
             }
+            Action::Snapshot => self.take_snapshot(),
         }
+    }
+
+    /// Captures the tree and sessions and hands them to the storage thread to write.
+    fn take_snapshot(&mut self) {
+        let snapshot = TreeSnapshot::capture(
+            self.core.tree(),
+            self.core.sessions().sessions_with_timeouts(),
+        );
+        self.storage
+            .submit(StorageCommand::Snapshot(Box::new(snapshot)));
     }
 
     fn execute_zab(&mut self, action: ZabAction) -> Result<()> {
