@@ -51,9 +51,9 @@ use zk_tree::snapshot::TreeBuilder;
 
 use crate::config::{ServerConfig, SnapshotCompression};
 use crate::snapshotter::Snapshotter;
+use crate::{Error, Result};
 
 mod tree_snapshot;
-use crate::{Error, Result};
 pub use tree_snapshot::TreeSnapshot;
 
 /// The transaction log and snapshot store of one server.

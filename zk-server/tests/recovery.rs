@@ -73,6 +73,12 @@ fn data_acls_sequences_and_sessions_survive_kill_and_restart_twice() {
 
     let v2 = server.version_2();
     assert!(files(&v2, "snapshot.") >= 1, "snapCount=10 took snapshots");
+    // Snapshots are written in the background and purged once durable: wait for the last
+    // one's purge rather than catch the moment between the two.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while files(&v2, "snapshot.") != 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(files(&v2, "snapshot."), 3, "retention keeps 3 snapshots");
 
     for round in 0..2 {

@@ -207,6 +207,45 @@ fn pipelined_requests_are_answered_in_order_and_reads_see_earlier_writes() {
 }
 
 #[test]
+fn a_read_pipelined_between_writes_sees_the_writes_before_it_and_none_after() {
+    // The server proposes the later writes while the read waits for the earlier one to commit
+    // (core docs, "Ordering per session"): the read must still see exactly the state between
+    // them, and every reply must come back in request order (reply_to asserts the order).
+    let server = TestServer::start();
+    let mut c = server.client();
+    c.ok(&create("/between", b"v0"));
+    let mut sent = Vec::new();
+    for i in 1..=500 {
+        let write = c.send(&set_data("/between", format!("v{i}").as_bytes(), -1));
+        let read = c.send(&get_data("/between", false));
+        let exists = c.send(&exists("/between", false));
+        sent.push((i, write, read, exists));
+    }
+    for (i, write, read, exists) in sent {
+        let (header, _) = c.reply_to(write);
+        assert_eq!(header.err, ErrorCode::Ok);
+        let (header, body) = c.reply_to(read);
+        assert_eq!(header.err, ErrorCode::Ok);
+        let (data, stat) = data_of(&body);
+        assert_eq!(
+            data.as_deref(),
+            Some(format!("v{i}").as_bytes()),
+            "read {i}"
+        );
+        assert_eq!(
+            stat.version, i,
+            "read {i} sees its own write and no later one"
+        );
+        let (header, body) = c.reply_to(exists);
+        assert_eq!(header.err, ErrorCode::Ok);
+        let Response::Exists(found) = body else {
+            panic!("exists answered {body:?}")
+        };
+        assert_eq!(found.stat.version, i, "exists {i}");
+    }
+}
+
+#[test]
 fn requests_pipelined_behind_the_handshake_are_answered_after_it() {
     let server = TestServer::start();
     let mut c = RawClient::open(server.addr);

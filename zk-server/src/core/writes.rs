@@ -44,6 +44,7 @@ impl ServerCore {
             PrepOutcome::Txn(entry) => {
                 if let Some(queue) = self.queues.get_mut(&session) {
                     queue.writes_in_flight += 1;
+                    queue.last_write = entry.zxid();
                 }
                 let origin = Origin::Request {
                     session,
@@ -152,6 +153,7 @@ impl ServerCore {
                 if matches!(*request, Request::CloseSession) {
                     self.on_session_closed(session);
                 } else {
+                    self.serve_reads_after(session, zxid, now_ms);
                     self.drain_queue(session, now_ms);
                 }
             }
