@@ -31,9 +31,14 @@
 //! that arrived after the read are already being logged. A session mixing reads and writes
 //! thus keeps its writes flowing into every group commit instead of proposing one write per
 //! fsync (Apache gets the same from its single ordered pipeline of Prep, Sync and Final
-//! processors). Anything else that arrives behind in-flight writes (a sync, setWatches, a
-//! learner's reads) waits in the session's queue, and everything after it waits too, until the
-//! session has no write in flight.
+//! processors). Anything else that arrives behind in-flight writes (a sync, setWatches) waits
+//! in the session's queue, and everything after it waits too, until the session has no write
+//! in flight.
+//!
+//! Only a standalone server holds reads this way. In an ensemble every member must: when the
+//! leader alone did, its own sessions outran the followers' (whose reads wait behind forwarded
+//! writes) and the followers' sessions starved — p99 at 50 % writes went from 0.2 s to 0.7 s
+//! (docs/performance.md). Until learners pipeline too, ensemble members keep the plain rule.
 
 mod connection;
 mod handshake;
@@ -420,7 +425,7 @@ impl ServerCore {
         let via_leader = Self::goes_to_leader(self.replication, &req);
         let held_after_write = queue.waiting.is_empty()
             && queue.writes_in_flight > 0
-            && self.replication != Replication::Learner
+            && self.replication == Replication::Standalone
             && is_plain_read(&req);
         let must_wait = !queue.waiting.is_empty() || (queue.writes_in_flight > 0 && !via_leader);
         let pending = Pending {
