@@ -33,7 +33,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 use zk_proto::txn::{Txn, TxnLogEntry};
@@ -50,7 +49,7 @@ use zk_tree::data_tree::DataTree;
 use zk_tree::snapshot::TreeBuilder;
 
 use crate::config::{ServerConfig, SnapshotCompression};
-use crate::snapshotter::Snapshotter;
+use crate::snapshotter::{Received, Snapshotter};
 use crate::{Error, Result};
 
 mod tree_snapshot;
@@ -237,10 +236,6 @@ impl Retention {
     }
 }
 
-/// How often an idle sync thread looks whether the snapshot in flight has finished (to purge
-/// after it); a busy one looks after every batch.
-pub(crate) const SNAPSHOT_POLL: Duration = Duration::from_millis(100);
-
 fn sync_loop(
     mut persistence: Persistence,
     commands: std_mpsc::Receiver<SyncCommand>,
@@ -254,20 +249,13 @@ fn sync_loop(
     let mut scratch = Vec::new();
     purge.purge_if_enabled(&mut persistence);
     loop {
-        let first = if snapshotter.is_busy() {
-            match commands.recv_timeout(SNAPSHOT_POLL) {
-                Ok(command) => command,
-                Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                    purge.after_snapshot(snapshotter.finished(), &mut persistence);
-                    continue;
-                }
-                Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+        let first = match snapshotter.recv(&commands) {
+            Received::Command(command) => command,
+            Received::Poll => {
+                purge.after_snapshot(snapshotter.finished(), &mut persistence);
+                continue;
             }
-        } else {
-            match commands.recv() {
-                Ok(command) => command,
-                Err(_) => break,
-            }
+            Received::Closed => break,
         };
         // Group commit: take everything already queued, then one fsync for all of it.
         let mut batch = vec![first];

@@ -19,12 +19,27 @@
 //! rewrites the data directory under a snapshot in flight (truncating the log, installing a
 //! leader's snapshot) and before it exits.
 
+use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use zk_storage::snapshot::{save_snapshot, FileSnapshotStore, SnapshotInfo};
 
 use crate::persistence::TreeSnapshot;
+
+/// How often an idle owner looks whether the snapshot in flight has finished (to purge after
+/// it); a busy one looks after every batch.
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the owner's next receive got.
+pub(crate) enum Received<T> {
+    /// A command to execute.
+    Command(T),
+    /// Nothing within [`POLL`] while a snapshot is in flight: time to look at it.
+    Poll,
+    /// Every sender is gone.
+    Closed,
+}
 
 /// At most one snapshot being written in the background.
 #[derive(Default)]
@@ -68,6 +83,20 @@ impl Snapshotter {
     /// Whether a snapshot is being written.
     pub(crate) fn is_busy(&self) -> bool {
         self.in_flight.is_some()
+    }
+
+    /// The owner's next command: waits for one, but while a snapshot is in flight no longer
+    /// than [`POLL`], so that its end is noticed (and purged after) even when no command comes.
+    pub(crate) fn recv<T>(&self, commands: &mpsc::Receiver<T>) -> Received<T> {
+        if self.is_busy() {
+            match commands.recv_timeout(POLL) {
+                Ok(command) => Received::Command(command),
+                Err(mpsc::RecvTimeoutError::Timeout) => Received::Poll,
+                Err(mpsc::RecvTimeoutError::Disconnected) => Received::Closed,
+            }
+        } else {
+            commands.recv().map_or(Received::Closed, Received::Command)
+        }
     }
 
     /// The snapshot that finished since the last call, if any: `Some(true)` when it is

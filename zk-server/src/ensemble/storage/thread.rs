@@ -15,8 +15,8 @@ use zk_zab::{EpochKind, Proposal};
 use super::sync_body::decode_sync_snapshot;
 use super::QuorumStorage;
 use crate::config::ServerConfig;
-use crate::persistence::{start_snapshot, Retention, TreeSnapshot, SNAPSHOT_POLL};
-use crate::snapshotter::Snapshotter;
+use crate::persistence::{start_snapshot, Retention, TreeSnapshot};
+use crate::snapshotter::{Received, Snapshotter};
 use crate::{Error, Result};
 
 /// Commands queued in one batch at most; more wait for the next fsync.
@@ -168,20 +168,13 @@ impl Worker {
         self.retention
             .purge_if_enabled(&mut self.storage.persistence);
         loop {
-            let first = if self.snapshotter.is_busy() {
-                match commands.recv_timeout(SNAPSHOT_POLL) {
-                    Ok(command) => command,
-                    Err(std_mpsc::RecvTimeoutError::Timeout) => {
-                        self.after_snapshot();
-                        continue;
-                    }
-                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+            let first = match self.snapshotter.recv(&commands) {
+                Received::Command(command) => command,
+                Received::Poll => {
+                    self.after_snapshot();
+                    continue;
                 }
-            } else {
-                match commands.recv() {
-                    Ok(command) => command,
-                    Err(_) => break,
-                }
+                Received::Closed => break,
             };
             // Group commit: take everything already queued; one fsync covers the appends up to
             // the next other command or the end of the batch.
