@@ -54,13 +54,23 @@ async fn leadership_passes_on_when_the_leader_is_killed() {
     }
     let first = sole_leader(&latches).await;
     let first_token = latches[first].as_ref().unwrap().fencing_token().unwrap();
-    let participants = latches[first]
-        .as_ref()
-        .unwrap()
-        .participants()
-        .await
-        .unwrap();
-    assert_eq!(participants.len(), 3);
+    // `start` returns before a latch's node exists (its task creates it), so the first leader
+    // can be chosen before the others have joined: wait for all three.
+    let participants = within("all three joined", async {
+        loop {
+            let now = latches[first]
+                .as_ref()
+                .unwrap()
+                .participants()
+                .await
+                .unwrap();
+            if now.len() == 3 {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
     assert!(participants[0].is_leader);
     assert_eq!(participants[0].id, format!("p{first}").as_bytes());
 
