@@ -32,11 +32,77 @@ use crate::persistence::{Durability, Persistence};
 use crate::Result;
 
 /// Events the connection tasks may queue for the core task before they wait.
-pub(crate) const CORE_QUEUE: usize = 16 * 1024;
+const CORE_QUEUE: usize = 16 * 1024;
 
 /// Events the core task handles per wake-up before it executes their actions and looks at its
 /// other inputs (the disk's acknowledgements, the timers) again.
-pub(crate) const CORE_BATCH: usize = 256;
+const CORE_BATCH: usize = 256;
+
+/// The client side that standalone and quorum mode share: the accept loop and its connection
+/// tasks, which queue [`ConnEvent`]s for the core task, and the throttle between them
+/// (`globalOutstandingLimit`). Dropping it stops accepting.
+pub(crate) struct Clients {
+    events: mpsc::Receiver<ConnEvent>,
+    throttle: Arc<Throttle>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Clients {
+    /// Starts accepting on `listener`.
+    pub(crate) fn start(listener: TcpListener, config: &ServerConfig) -> Self {
+        let (core_tx, events) = mpsc::channel::<ConnEvent>(CORE_QUEUE);
+        let throttle = Arc::new(Throttle::new(config.global_outstanding_limit as usize));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            config.clone(),
+            core_tx,
+            throttle.clone(),
+        ));
+        Clients {
+            events,
+            throttle,
+            accept,
+        }
+    }
+
+    /// The next event; `None` once every connection task and the accept loop are gone.
+    pub(crate) async fn recv(&mut self) -> Option<ConnEvent> {
+        self.events.recv().await
+    }
+
+    /// Hands `first`, then what else is already queued, in arrival order (so connections are
+    /// still served first come, first served), to `handle`: one select, one execute and one
+    /// throttle step per batch rather than per request. Bounded by [`CORE_BATCH`], so the
+    /// core's other inputs keep their turn. Returns how many of the events were requests.
+    pub(crate) fn take_batch(
+        &mut self,
+        first: ConnEvent,
+        mut handle: impl FnMut(ConnEvent),
+    ) -> usize {
+        let mut requests = 0;
+        let mut next = Some(first);
+        for _ in 0..CORE_BATCH {
+            let Some(event) = next.take().or_else(|| self.events.try_recv().ok()) else {
+                break;
+            };
+            requests += usize::from(matches!(event, ConnEvent::Request { .. }));
+            handle(event);
+        }
+        requests
+    }
+
+    /// After the core executed a step: `received` requests left the queue, `in_core` are still
+    /// unanswered (see [`Throttle::on_core_step`]).
+    pub(crate) fn on_core_step(&self, received: usize, in_core: usize) {
+        self.throttle.on_core_step(received, in_core);
+    }
+}
+
+impl Drop for Clients {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
 
 /// Runs a standalone server on `listener` until `shutdown` completes or storage fails.
 ///
@@ -57,14 +123,7 @@ pub async fn run(
     let local = listener.local_addr().ok();
     tracing::info!(address = ?local, zxid = %core.last_processed_zxid(), "serving clients");
 
-    let (core_tx, mut core_rx) = mpsc::channel::<ConnEvent>(CORE_QUEUE);
-    let throttle = Arc::new(Throttle::new(config.global_outstanding_limit as usize));
-    let accept = tokio::spawn(accept_loop(
-        listener,
-        config.clone(),
-        core_tx,
-        throttle.clone(),
-    ));
+    let mut clients = Clients::start(listener, &config);
 
     let mut outboxes: HashMap<ConnId, Outbox> = HashMap::new();
     let tick = Duration::from_millis(u64::from(config.tick_time_ms).clamp(10, 100));
@@ -82,19 +141,11 @@ pub async fn run(
         let mut received = 0;
         tokio::select! {
             () = &mut shutdown => break Ok(()),
-            event = core_rx.recv() => {
+            event = clients.recv() => {
                 let Some(event) = event else { break Ok(()) };
-                received += usize::from(matches!(event, ConnEvent::Request { .. }));
-                handle_event(&mut core, &mut outboxes, event, &config, started);
-                // Take what else is already queued, in arrival order (so connections are
-                // still served first come, first served): one select, one execute and one
-                // throttle step per batch rather than per request. Bounded, so the disk's
-                // acknowledgements and the timers keep their turn.
-                for _ in 1..CORE_BATCH {
-                    let Ok(event) = core_rx.try_recv() else { break };
-                    received += usize::from(matches!(event, ConnEvent::Request { .. }));
+                received = clients.take_batch(event, |event| {
                     handle_event(&mut core, &mut outboxes, event, &config, started);
-                }
+                });
             }
             durable = durable_rx.recv() => match durable {
                 Some(Ok(zxid)) => core.on_durable(zxid, now_ms()),
@@ -118,9 +169,9 @@ pub async fn run(
             }
         }
         execute(&mut core, &mut outboxes, &durability);
-        throttle.on_core_step(received, core.outstanding_requests());
+        clients.on_core_step(received, core.outstanding_requests());
     };
-    accept.abort();
+    drop(clients);
     // Let in-flight writes reach the disk; their clients are gone either way.
     drop(durability);
     tracing::info!("server stopped");
@@ -226,7 +277,7 @@ pub(crate) fn deliver(
 
 /// Accepts connections, enforcing `maxClientCnxns` per client address and `maxCnxns` in
 /// total.
-pub(crate) async fn accept_loop(
+async fn accept_loop(
     listener: TcpListener,
     config: ServerConfig,
     core: mpsc::Sender<ConnEvent>,

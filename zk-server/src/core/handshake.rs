@@ -54,15 +54,12 @@ impl ServerCore {
         }
         if req.session_id.0 == 0 {
             let session = self.tracker.next_session_id();
-            let slot = self.next_slot(Xid(0), now_ms);
-            let entry = self.prep.prepare_create_session(
-                &mut self.changes,
-                &self.tree,
+            self.propose_create_session(
                 session,
                 timeout_ms,
-                slot,
+                Origin::Connect { conn, timeout_ms },
+                now_ms,
             );
-            self.propose(entry, Origin::Connect { conn, timeout_ms });
             return;
         }
 

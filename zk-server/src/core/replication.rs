@@ -343,17 +343,7 @@ impl ServerCore {
             Forward::CreateSession {
                 session,
                 timeout_ms,
-            } => {
-                let slot = self.next_slot(Xid(0), now_ms);
-                let entry = self.prep.prepare_create_session(
-                    &mut self.changes,
-                    &self.tree,
-                    session,
-                    timeout_ms,
-                    slot,
-                );
-                self.propose(entry, Origin::Server);
-            }
+            } => self.propose_create_session(session, timeout_ms, Origin::Server, now_ms),
             Forward::Touch(sessions) => {
                 for session in sessions {
                     self.tracker.touch(session, now_ms);

@@ -85,6 +85,25 @@ impl ServerCore {
         }
     }
 
+    /// Proposes a createSession txn for `session` with `timeout_ms`, answered to `origin`.
+    pub(super) fn propose_create_session(
+        &mut self,
+        session: SessionId,
+        timeout_ms: i32,
+        origin: Origin,
+        now_ms: i64,
+    ) {
+        let slot = self.next_slot(Xid(0), now_ms);
+        let entry = self.prep.prepare_create_session(
+            &mut self.changes,
+            &self.tree,
+            session,
+            timeout_ms,
+            slot,
+        );
+        self.propose(entry, origin);
+    }
+
     /// The zxid and time the next transaction gets.
     pub(super) fn next_slot(&self, xid: Xid, now_ms: i64) -> TxnSlot {
         TxnSlot {

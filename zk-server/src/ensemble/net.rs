@@ -96,11 +96,12 @@ mod snap;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot, watch};
 use zk_zab::{Message, ServerId};
@@ -274,6 +275,34 @@ impl Shared {
     }
 }
 
+/// Accepts connections on `listener` until the net is dropped, serving each in a task of its
+/// own with `serve`. A failed accept (out of file descriptors and the like) pauses rather than
+/// spins.
+async fn accept_loop<F, Fut>(shared: Arc<Shared>, listener: TcpListener, port: &str, serve: F)
+where
+    F: Fn(Arc<Shared>, TcpStream, SocketAddr) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let accepted = tokio::select! {
+            () = shared.stopped() => return,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, addr)) => {
+                tokio::spawn(serve(shared.clone(), stream, addr));
+            }
+            Err(err) => {
+                tracing::warn!(%err, "{port} listener: accept failed");
+                tokio::time::sleep(ACCEPT_RETRY_PAUSE).await;
+            }
+        }
+    }
+}
+
+/// How long a listener waits after a failed accept.
+const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
 /// The quorum network of one ensemble member: see the [module docs](self).
 pub struct QuorumNet {
     shared: Arc<Shared>,
@@ -339,8 +368,18 @@ impl QuorumNet {
             shutdown,
         });
         let runtime = Handle::current();
-        runtime.spawn(quorum::accept_loop(shared.clone(), quorum));
-        runtime.spawn(election::accept_loop(shared.clone(), election));
+        runtime.spawn(accept_loop(
+            shared.clone(),
+            quorum,
+            "quorum",
+            quorum::accepted_connection,
+        ));
+        runtime.spawn(accept_loop(
+            shared.clone(),
+            election,
+            "election",
+            election::accepted_connection,
+        ));
         let net = QuorumNet {
             shared,
             runtime,

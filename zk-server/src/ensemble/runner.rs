@@ -17,11 +17,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use zk_zab::{Action as ZabAction, Config as ZabConfig, Message, Peer, Role, ServerId};
 
 use crate::config::ServerConfig;
@@ -33,11 +31,8 @@ use crate::ensemble::storage::{
 };
 use crate::four_letter::{self, EnsembleInfo, ServerInfo};
 use crate::net::connection::{ConnEvent, Outbox};
-use crate::net::throttle::Throttle;
 use crate::persistence::TreeSnapshot;
-use crate::server::{
-    accept_loop, core_settings, deliver, dispatch, now_ms, CORE_BATCH, CORE_QUEUE,
-};
+use crate::server::{core_settings, deliver, dispatch, now_ms, Clients};
 use crate::{Error, Result};
 
 /// The period of [`Peer::tick`]: zoo.cfg's limits are converted to these ticks.
@@ -90,14 +85,7 @@ pub async fn run(
         zxid = %core.last_processed_zxid(),
         "starting as a member of the ensemble"
     );
-    let (core_tx, mut core_rx) = mpsc::channel::<ConnEvent>(CORE_QUEUE);
-    let throttle = Arc::new(Throttle::new(config.global_outstanding_limit as usize));
-    let accept = tokio::spawn(accept_loop(
-        listener,
-        config.clone(),
-        core_tx,
-        throttle.clone(),
-    ));
+    let mut clients = Clients::start(listener, &config);
 
     let mut shell = Shell {
         core,
@@ -120,16 +108,9 @@ pub async fn run(
         let mut received = 0;
         tokio::select! {
             () = &mut shutdown => break Ok(()),
-            event = core_rx.recv() => {
+            event = clients.recv() => {
                 let Some(event) = event else { break Ok(()) };
-                received += usize::from(matches!(event, ConnEvent::Request { .. }));
-                shell.on_client_event(event);
-                // What else is queued, in arrival order, bounded (see server::CORE_BATCH).
-                for _ in 1..CORE_BATCH {
-                    let Ok(event) = core_rx.try_recv() else { break };
-                    received += usize::from(matches!(event, ConnEvent::Request { .. }));
-                    shell.on_client_event(event);
-                }
+                received = clients.take_batch(event, |event| shell.on_client_event(event));
             }
             event = net_rx.recv() => match event {
                 Some(NetEvent::Message { from, msg }) => shell.peer.step(from, msg),
@@ -151,9 +132,9 @@ pub async fn run(
         if let Err(err) = shell.execute() {
             break Err(err);
         }
-        throttle.on_core_step(received, shell.core.outstanding_requests());
+        clients.on_core_step(received, shell.core.outstanding_requests());
     };
-    accept.abort();
+    drop(clients);
     drop(shell);
     tracing::info!("server stopped");
     result

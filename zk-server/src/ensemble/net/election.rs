@@ -8,11 +8,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 use zk_proto::quorum::{InitialMessage, Notification as WireNotification};
@@ -127,30 +126,12 @@ fn frame(msg: &Message, out: &mut BytesMut) {
     out.put_slice(&payload);
 }
 
-/// Accepts election connections until the net is dropped.
-pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
-    loop {
-        let accepted = tokio::select! {
-            () = shared.stopped() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, addr)) => {
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let stopped = shared.stopped();
-                    tokio::select! {
-                        () = stopped => {}
-                        why = receive(&shared, stream) => {
-                            tracing::debug!(%addr, %why, "election connection ended");
-                        }
-                    }
-                });
-            }
-            Err(err) => {
-                tracing::warn!(%err, "election listener: accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+/// Serves one accepted election connection until it ends or the net is dropped.
+pub(super) async fn accepted_connection(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
+    tokio::select! {
+        () = shared.stopped() => {}
+        why = receive(&shared, stream) => {
+            tracing::debug!(%addr, %why, "election connection ended");
         }
     }
 }

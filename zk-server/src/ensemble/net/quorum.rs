@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use zk_proto::quorum::{QuorumPacket, QuorumPacketDecoder, QuorumPacketType};
@@ -29,28 +29,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Why a connection ended (for the log).
 type Ended = String;
 
-/// Leader side: accepts learners until the net is dropped.
-pub(super) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
-    loop {
-        let accepted = tokio::select! {
-            () = shared.stopped() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, addr)) => {
-                tokio::spawn(accepted_connection(shared.clone(), stream, addr));
-            }
-            Err(err) => {
-                // Out of file descriptors and the like: wait rather than spin.
-                tracing::warn!(%err, "quorum listener: accept failed");
-                tokio::time::sleep(RETRY_PAUSE).await;
-            }
-        }
-    }
-}
-
 /// Leader side: identifies a learner by its first packet, then runs the connection.
-async fn accepted_connection(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
+pub(super) async fn accepted_connection(shared: Arc<Shared>, stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let (mut rd, wr) = stream.into_split();
     let mut buf = BytesMut::new();
