@@ -26,19 +26,21 @@
 //!
 //! Replies go out in request order, and a read sees every earlier write of its session and
 //! none of its later ones. Writes are pipelined: many can be in flight at once. A plain read
-//! that arrives while writes of its session are in flight is held with the zxid of the last of
-//! them and served the moment that write commits, right after its reply — while the writes
-//! that arrived after the read are already being logged. A session mixing reads and writes
-//! thus keeps its writes flowing into every group commit instead of proposing one write per
-//! fsync (Apache gets the same from its single ordered pipeline of Prep, Sync and Final
-//! processors). Anything else that arrives behind in-flight writes (a sync, setWatches) waits
-//! in the session's queue, and everything after it waits too, until the session has no write
-//! in flight.
+//! that arrives while writes of its session are in flight is held until the last of them has
+//! been answered and served right after that reply — while the writes that arrived after the
+//! read are already being logged (or, on a learner, already forwarded to the leader). A
+//! session mixing reads and writes thus keeps its writes flowing into every group commit
+//! instead of proposing one write per fsync (Apache gets the same from its single ordered
+//! pipeline of Prep, Sync and Final processors, and on a follower from forwarding writes
+//! before its CommitProcessor holds the reads). Anything else that arrives behind in-flight
+//! writes (a sync on a standalone server or the leader, setWatches) waits in the session's
+//! queue, and everything after it waits too, until the session has no write in flight.
 //!
-//! Only a standalone server holds reads this way. In an ensemble every member must: when the
-//! leader alone did, its own sessions outran the followers' (whose reads wait behind forwarded
-//! writes) and the followers' sessions starved — p99 at 50 % writes went from 0.2 s to 0.7 s
-//! (docs/performance.md). Until learners pipeline too, ensemble members keep the plain rule.
+//! A held read counts the session's writes rather than naming a zxid: a learner does not know
+//! the zxid of a write it forwarded until the write commits. Every member holds reads this way
+//! — when only the leader did, its own sessions outran the followers' (whose reads then
+//! waited behind every forwarded write, and so did the writes behind those reads) and the
+//! followers' sessions starved (docs/performance.md).
 
 mod connection;
 mod handshake;
@@ -177,13 +179,15 @@ struct Pending {
 struct SessionQueue {
     /// The connection currently carrying the session, if any.
     conn: Option<ConnId>,
-    /// Writes proposed and not yet committed.
+    /// Writes (and, on a learner, syncs) proposed or forwarded and not yet answered.
     writes_in_flight: usize,
-    /// The zxid of the session's last proposed write.
-    last_write: Zxid,
-    /// Plain reads held behind in-flight writes, each with the zxid of the write it follows,
-    /// in arrival order (see "Ordering per session").
-    reads_after: VecDeque<(Zxid, Pending)>,
+    /// Writes (and syncs) of the session answered so far. A count rather than a zxid because a
+    /// learner does not know the zxid of a write it forwarded until the write commits.
+    writes_done: u64,
+    /// Plain reads held behind in-flight writes, each with the value `writes_done` must reach
+    /// before it may be served (the writes before it), in arrival order (see "Ordering per
+    /// session").
+    reads_after: VecDeque<(u64, Pending)>,
     /// Requests waiting behind those writes, in arrival order.
     waiting: VecDeque<Pending>,
 }
@@ -423,10 +427,8 @@ impl ServerCore {
         }
         let queue = self.queues.entry(session).or_default();
         let via_leader = Self::goes_to_leader(self.replication, &req);
-        let held_after_write = queue.waiting.is_empty()
-            && queue.writes_in_flight > 0
-            && self.replication == Replication::Standalone
-            && is_plain_read(&req);
+        let held_after_write =
+            queue.waiting.is_empty() && queue.writes_in_flight > 0 && is_plain_read(&req);
         let must_wait = !queue.waiting.is_empty() || (queue.writes_in_flight > 0 && !via_leader);
         let pending = Pending {
             header,
@@ -434,7 +436,8 @@ impl ServerCore {
             received_ms: now_ms,
         };
         if held_after_write {
-            queue.reads_after.push_back((queue.last_write, pending));
+            let after = queue.writes_done + queue.writes_in_flight as u64;
+            queue.reads_after.push_back((after, pending));
         } else if must_wait {
             queue.waiting.push_back(pending);
         } else {
@@ -536,14 +539,25 @@ impl ServerCore {
         }
     }
 
-    /// Serves the reads held behind `session`'s write `zxid`, which has just committed.
-    fn serve_reads_after(&mut self, session: SessionId, zxid: Zxid, now_ms: i64) {
+    /// One of `session`'s writes (or a learner's sync) has been answered: serve the reads held
+    /// behind it, then whatever waited behind those.
+    fn on_write_done(&mut self, session: SessionId, now_ms: i64) {
+        if let Some(queue) = self.queues.get_mut(&session) {
+            queue.writes_in_flight = queue.writes_in_flight.saturating_sub(1);
+            queue.writes_done += 1;
+        }
+        self.serve_reads_after(session, now_ms);
+        self.drain_queue(session, now_ms);
+    }
+
+    /// Serves the reads held behind `session`'s writes that have all been answered now.
+    fn serve_reads_after(&mut self, session: SessionId, now_ms: i64) {
         loop {
             let Some(queue) = self.queues.get_mut(&session) else {
                 return;
             };
             match queue.reads_after.front() {
-                Some((after, _)) if *after <= zxid => {}
+                Some((after, _)) if *after <= queue.writes_done => {}
                 _ => return,
             }
             let (_, pending) = queue.reads_after.pop_front().expect("checked above");

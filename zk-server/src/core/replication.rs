@@ -471,9 +471,6 @@ impl ServerCore {
             if waiting.is_empty() {
                 self.awaiting.remove(&session);
             }
-            if let Some(queue) = self.queues.get_mut(&session) {
-                queue.writes_in_flight = queue.writes_in_flight.saturating_sub(1);
-            }
             if self.connections.contains_key(&a.conn) {
                 let path = match &*a.request {
                     Request::Sync(r) => r.path.clone(),
@@ -483,7 +480,7 @@ impl ServerCore {
                 self.send_reply(a.conn, a.xid, applied, ErrorCode::Ok, &body);
                 self.on_answered(a.conn, a.xid, applied, a.received_ms, now_ms);
             }
-            self.drain_queue(session, now_ms);
+            self.on_write_done(session, now_ms);
         }
     }
 }

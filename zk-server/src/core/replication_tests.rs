@@ -315,3 +315,70 @@ fn forwards_round_trip_and_garbage_is_an_error() {
         );
     }
 }
+
+#[test]
+fn a_learner_forwards_writes_behind_a_held_read_and_the_read_sees_only_the_writes_before_it() {
+    let mut leader = core(1, Replication::Leader);
+    let mut learner = core(2, Replication::Learner);
+    connect(&mut learner, 7);
+    let (forwards, _) = split(learner.take_actions());
+    replicate(&mut leader, &mut learner, forwards);
+
+    let get = || {
+        Request::GetData(GetDataRequest {
+            path: "/a".into(),
+            watch: false,
+        })
+    };
+    // W R W R: both writes reach the leader before either commits.
+    request(&mut learner, 7, 1, create("/a"));
+    request(&mut learner, 7, 2, get());
+    request(
+        &mut learner,
+        7,
+        3,
+        Request::SetData(zk_proto::records::SetDataRequest {
+            path: "/a".into(),
+            data: Some(Bytes::from_static(b"w")),
+            version: -1,
+        }),
+    );
+    request(&mut learner, 7, 4, get());
+    let (forwards, rest) = split(learner.take_actions());
+    assert_eq!(forwards.len(), 2, "both writes are forwarded at once");
+    assert!(
+        rest.is_empty(),
+        "no read is served before its write commits: {rest:?}"
+    );
+    for forward in forwards {
+        leader.on_forwarded(Forward::decode(forward.encode()).expect("decodes"), 0);
+    }
+    let mut appends = leader.take_actions().into_iter().filter_map(|a| match a {
+        Action::Append(entry) => Some(entry),
+        _ => None,
+    });
+
+    // The create commits: its reply, then the read behind it, which does not see the setData.
+    let entry = appends.next().expect("the create's txn");
+    let bytes = Bytes::from(entry.to_vec());
+    learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
+    let out = frames(&learner.take_actions(), 7);
+    assert_eq!(out.len(), 2, "the create's reply and the held read");
+    let (h, _) = reply(&out[0], OpCode::Create);
+    assert_eq!(h.xid, Xid(1));
+    let (h, r) = reply(&out[1], OpCode::GetData);
+    assert_eq!(h.xid, Xid(2));
+    assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(&b"v"[..])));
+
+    // The setData commits: its reply, then the second read, which sees it.
+    let entry = appends.next().expect("the setData's txn");
+    let bytes = Bytes::from(entry.to_vec());
+    learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
+    let out = frames(&learner.take_actions(), 7);
+    assert_eq!(out.len(), 2, "the setData's reply and the held read");
+    let (h, _) = reply(&out[0], OpCode::SetData);
+    assert_eq!(h.xid, Xid(3));
+    let (h, r) = reply(&out[1], OpCode::GetData);
+    assert_eq!(h.xid, Xid(4));
+    assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(&b"w"[..])));
+}

@@ -44,7 +44,6 @@ impl ServerCore {
             PrepOutcome::Txn(entry) => {
                 if let Some(queue) = self.queues.get_mut(&session) {
                     queue.writes_in_flight += 1;
-                    queue.last_write = entry.zxid();
                 }
                 let origin = Origin::Request {
                     session,
@@ -159,9 +158,6 @@ impl ServerCore {
                 request,
                 received_ms,
             } => {
-                if let Some(queue) = self.queues.get_mut(&session) {
-                    queue.writes_in_flight = queue.writes_in_flight.saturating_sub(1);
-                }
                 // Only to the connection that sent it: after a session move the new
                 // connection must not see replies to xids it never sent.
                 if self.connections.contains_key(&conn) {
@@ -172,8 +168,7 @@ impl ServerCore {
                 if matches!(*request, Request::CloseSession) {
                     self.on_session_closed(session);
                 } else {
-                    self.serve_reads_after(session, zxid, now_ms);
-                    self.drain_queue(session, now_ms);
+                    self.on_write_done(session, now_ms);
                 }
             }
             Origin::Server => match &entry.txn {
