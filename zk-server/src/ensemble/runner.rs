@@ -112,11 +112,17 @@ pub async fn run(
                 let Some(event) = event else { break Ok(()) };
                 received = clients.take_batch(event, |event| shell.on_client_event(event));
             }
-            event = net_rx.recv() => match event {
-                Some(NetEvent::Message { from, msg }) => shell.peer.step(from, msg),
-                Some(NetEvent::Disconnected { peer }) => shell.peer.on_disconnected(peer),
-                None => break Ok(()),
-            },
+            event = net_rx.recv() => {
+                let Some(event) = event else { break Ok(()) };
+                // Everything the peers sent so far, up to a bound, like the clients' batch:
+                // one message per turn let the leader's own clients (a batch per turn) crowd
+                // out the requests its followers forwarded, and their sessions' tails grew.
+                shell.on_net_event(event);
+                for _ in 1..NET_BATCH {
+                    let Ok(event) = net_rx.try_recv() else { break };
+                    shell.on_net_event(event);
+                }
+            }
             event = storage_rx.recv() => match event {
                 Some(StorageEvent::LogPersisted(zxid)) => shell.peer.on_log_persisted(zxid),
                 Some(StorageEvent::EpochPersisted(kind, epoch)) => shell.peer.on_epoch_persisted(kind, epoch),
@@ -140,6 +146,9 @@ pub async fn run(
     result
 }
 
+/// The most peer messages the core task handles per turn (see the clients' `CORE_BATCH`).
+const NET_BATCH: usize = 256;
+
 /// The core task's state.
 struct Shell {
     core: ServerCore,
@@ -157,6 +166,14 @@ struct Shell {
 }
 
 impl Shell {
+    /// A message from a peer, or a peer connection lost: ZAB's to handle.
+    fn on_net_event(&mut self, event: NetEvent) {
+        match event {
+            NetEvent::Message { from, msg } => self.peer.step(from, msg),
+            NetEvent::Disconnected { peer } => self.peer.on_disconnected(peer),
+        }
+    }
+
     fn on_tick(&mut self) {
         let now = now_ms();
         self.peer.tick();
