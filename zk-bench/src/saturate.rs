@@ -182,4 +182,8 @@ fn print_per_session(pct: u32, recorders: &[Arc<Recorder>]) {
         spread(stats.iter().map(|l| l.p50).collect()),
         spread(stats.iter().map(|l| l.p99).collect()),
     );
+    // In session order: with a multi-server connect string session i starts on server
+    // i mod n, so a slow server shows as a stride.
+    let ops: Vec<String> = stats.iter().map(|l| l.count.to_string()).collect();
+    eprintln!("  ops by session: {}", ops.join(" "));
 }
