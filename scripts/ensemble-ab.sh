@@ -8,6 +8,8 @@
 #
 #   scripts/ensemble-ab.sh BIN_DIR BASEPORT WRITE_PCTS [DURATION_S]
 #   PERF=1 scripts/ensemble-ab.sh ...   # also count a few syscalls (perf stat; slows the servers)
+#   BENCH="latency --workers 1,10 --warmup 1 --duration 4" scripts/ensemble-ab.sh BIN PORT 0
+#                                       # another zk-bench workload instead of saturate
 #
 # Alternate two builds (copy each build's zk-server and zk-bench into its own BIN_DIR) several
 # times and compare medians: the machine is shared. Loopback only.
@@ -53,7 +55,7 @@ if [ "$PERF" = 1 ]; then
   perf stat -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait -p $P -o $W/perfstat.txt -- sleep $((DUR+2)) &
   PS=$!
 fi
-taskset -c 1 $BIN/zk-bench --server "$HOSTS" --server-pid "$P" --clk-tck $(getconf CLK_TCK) saturate --sessions 32 --outstanding 100 --write-pct $PCTS --warmup 2 --duration $DUR 2>&1 | tee $W/bench.txt
+taskset -c 1 $BIN/zk-bench --server "$HOSTS" --server-pid "$P" --clk-tck $(getconf CLK_TCK) ${BENCH:-saturate --sessions 32 --outstanding 100 --write-pct $PCTS --warmup 2 --duration $DUR} 2>&1 | tee $W/bench.txt
 c1=$(ctx)
 echo "ctx_before=$c0 ctx_after=$c1"
 if [ "$PERF" = 1 ]; then wait $PS || true; grep -v ' 0 ' $W/perfstat.txt | sort -k1 -n -r | head -25; fi
