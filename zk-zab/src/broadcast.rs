@@ -7,11 +7,13 @@
 //!   to every follower whose sync stream has started (one ordered queue per learner: the
 //!   quorum connection).
 //! - A follower logs a PROPOSAL and sends ACK only once the caller reports it durable, and
-//!   only after its NEWLEADER ack (ZOOKEEPER-4685). ACKs are cumulative: the log is a prefix.
+//!   only after its NEWLEADER ack (ZOOKEEPER-4685). ACKs are cumulative, the log being a
+//!   prefix: one ACK, for the newest txn, answers every proposal one fsync made durable.
 //! - The leader commits the newest zxid that a quorum of voters — itself included, through its
 //!   own durable log — has acknowledged, in order, then sends COMMIT to followers (and to
 //!   observers for the initial history they were sent) and INFORM (the txn itself) to
-//!   observers.
+//!   observers. A COMMIT commits everything up to its zxid, so a commit step sends each
+//!   learner one, for the newest txn it was sent.
 //! - The leader pings every `ping_interval_ticks`. A learner silent for `syncLimit` (or
 //!   `initLimit` before UPTODATE) is dropped; a leader whose connected voters no longer form a
 //!   quorum steps down and stops serving; a learner that has not heard from its leader for as
@@ -179,10 +181,15 @@ impl Peer {
             if !h.stage.is_forwarding() {
                 continue;
             }
-            for p in &newly {
-                if p.zxid <= h.sent_upto {
-                    self.out.send(*id, Message::Commit { zxid: p.zxid });
-                } else if h.observer {
+            // One COMMIT for the newest of these txns the learner was sent: a learner commits
+            // everything it logged up to a COMMIT's zxid (`handle_commit`), and commits are in
+            // order, so one packet per commit step does what one per txn did.
+            let sent_upto = h.sent_upto;
+            if let Some(zxid) = newly.iter().rev().map(|p| p.zxid).find(|z| *z <= sent_upto) {
+                self.out.send(*id, Message::Commit { zxid });
+            }
+            if h.observer {
+                for p in newly.iter().filter(|p| p.zxid > sent_upto) {
                     h.sent_upto = p.zxid;
                     self.out.send(*id, Message::Inform(p.clone()));
                 }
@@ -313,12 +320,17 @@ impl Peer {
             return;
         }
         let durable = self.log.durable();
-        for p in self
+        // One ACK for the newest durable proposal covers every one before it: the leader
+        // keeps one acknowledged zxid per follower (`handle_ack`), and the log is a prefix.
+        // A batch made durable by one fsync thus costs one ACK, not one per txn.
+        let newest = self
             .log
             .entries_after(l.acked_upto)
             .take_while(|p| p.zxid <= durable)
-        {
-            self.out.send(l.leader, Message::Ack { zxid: p.zxid });
+            .last()
+            .map(|p| p.zxid);
+        if let Some(zxid) = newest {
+            self.out.send(l.leader, Message::Ack { zxid });
         }
         l.acked_upto = l.acked_upto.max(durable);
     }

@@ -59,8 +59,12 @@
 //!   committed-log window's lower bound is diffable (see [`synchronization`]);
 //! - a leader that meets a learner which promised a higher epoch adopts the promise and
 //!   re-elects, instead of leaving that server out until the next leader change;
-//! - the leader's ACK bookkeeping is cumulative (a follower's log is a prefix), and a learner
-//!   rejects a proposal that does not directly follow its log (ZOOKEEPER-4925's fix);
+//! - the leader's ACK bookkeeping is cumulative (a follower's log is a prefix), so a follower
+//!   sends one ACK, for the newest txn, per batch that became durable together, and the leader
+//!   one COMMIT, for the newest txn, per commit step (ZooKeeper sends one of each per txn, and
+//!   its leader would not count an ACK for earlier txns: an ensemble cannot mix the two
+//!   anyway); a learner rejects a proposal that does not directly follow its log
+//!   (ZOOKEEPER-4925's fix);
 //! - not modelled: dynamic reconfiguration, REVALIDATE packets, session data in PINGs
 //!   (forward them with [`Peer::forward`] / [`Action::Forwarded`]), quorum authentication.
 //!

@@ -113,6 +113,71 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
 }
 
 #[test]
+fn a_follower_acks_a_batch_made_durable_together_with_one_ack_for_its_newest_txn() {
+    let mut peer = broadcasting_follower(1, 3, 2);
+    for counter in 1..=3 {
+        peer.step(sid(3), Message::Proposal(prop(2, counter)));
+    }
+    peer.take_actions();
+    peer.on_log_persisted(z(2, 3));
+    assert_eq!(
+        sends(&peer.take_actions()),
+        vec![(sid(3), Message::Ack { zxid: z(2, 3) })]
+    );
+    peer.step(sid(3), Message::Proposal(prop(2, 4)));
+    peer.take_actions();
+    peer.on_log_persisted(z(2, 4));
+    assert_eq!(
+        sends(&peer.take_actions()),
+        vec![(sid(3), Message::Ack { zxid: z(2, 4) })],
+        "only what the previous ACK did not cover"
+    );
+}
+
+#[test]
+fn the_leader_commits_a_batch_with_one_commit_per_follower() {
+    let (mut peer, _) = established_leader(3, 1, Restored::default());
+    let a = peer.propose(txn("a")).unwrap();
+    let b = peer.propose(txn("b")).unwrap();
+    let c = peer.propose(txn("c")).unwrap();
+    peer.on_log_persisted(c);
+    peer.take_actions();
+    peer.step(sid(1), Message::Ack { zxid: c });
+    let actions = peer.take_actions();
+    let commits: Vec<Zxid> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Commit(p) => Some(p.zxid),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(commits, vec![a, b, c], "every txn is applied, in order");
+    assert_eq!(
+        sends(&actions),
+        vec![(sid(1), Message::Commit { zxid: c })],
+        "one COMMIT covers the batch"
+    );
+}
+
+#[test]
+fn a_follower_commits_everything_up_to_a_commit_zxid() {
+    let mut peer = broadcasting_follower(1, 3, 2);
+    for counter in 1..=3 {
+        peer.step(sid(3), Message::Proposal(prop(2, counter)));
+    }
+    peer.take_actions();
+    peer.step(sid(3), Message::Commit { zxid: z(2, 3) });
+    assert_eq!(
+        peer.take_actions(),
+        vec![
+            Action::Commit(prop(2, 1)),
+            Action::Commit(prop(2, 2)),
+            Action::Commit(prop(2, 3)),
+        ]
+    );
+}
+
+#[test]
 fn a_follower_does_not_ack_proposals_before_acking_newleader() {
     // ZOOKEEPER-4685: a proposal that arrives after NEWLEADER but becomes durable before
     // currentEpoch must wait for the NEWLEADER ack.

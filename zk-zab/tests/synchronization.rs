@@ -426,7 +426,6 @@ fn establishing_the_epoch_commits_the_initial_history() {
         vec![
             Action::Commit(prop(1, 2)),
             Action::Commit(prop(1, 3)),
-            to1(Message::Commit { zxid: z(1, 2) }),
             to1(Message::Commit { zxid: z(1, 3) }),
             to1(Message::UpToDate),
             Action::ServeClients(true),

@@ -2,8 +2,9 @@
 //! member, as a tokio layer under zk-zab's sans-IO [`zk_zab::Peer`].
 //!
 //! The core never touches a socket: it emits [`zk_zab::Action::Send`], `Connect` and
-//! `Disconnect`, which the server executes with [`QuorumNet::send`], [`QuorumNet::connect`]
-//! and [`QuorumNet::disconnect`], and it receives what peers say as [`NetEvent`]s from the
+//! `Disconnect`, which the server executes with [`QuorumNet::send`] (or [`QuorumNet::queue`]
+//! and, once per batch of actions, [`QuorumNet::flush`]), [`QuorumNet::connect`] and
+//! [`QuorumNet::disconnect`], and it receives what peers say as [`NetEvent`]s from the
 //! channel [`QuorumNet::start`] returns. None of these calls blocks: every connection has a
 //! bounded queue, and a learner that cannot keep up with its queue is dropped (it re-syncs).
 //!
@@ -98,6 +99,7 @@ mod tests;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -173,8 +175,10 @@ impl Default for NetSettings {
 struct QuorumConn {
     /// Its generation: unique among all connections of this [`QuorumNet`].
     generation: u64,
-    /// Its outbound queue.
-    queue: mpsc::Sender<Message>,
+    /// Its outbound queue: batches of messages, each handed over (and written) together.
+    queue: mpsc::UnboundedSender<Vec<Message>>,
+    /// Messages in `queue` not yet taken by the writer; bounded by [`QUORUM_QUEUE_MESSAGES`].
+    queued: Arc<AtomicUsize>,
     /// Dropping this closes the connection silently (its task watches the other end).
     _close: oneshot::Sender<()>,
 }
@@ -189,7 +193,8 @@ struct QuorumTable {
 /// A new connection's task-side handles.
 struct Registration {
     generation: u64,
-    queue: mpsc::Receiver<Message>,
+    queue: mpsc::UnboundedReceiver<Vec<Message>>,
+    queued: Arc<AtomicUsize>,
     close: oneshot::Receiver<()>,
 }
 
@@ -207,7 +212,8 @@ struct Shared {
 impl Shared {
     /// Makes a new connection with `peer` current, closing (silently) the one it replaces.
     fn register(&self, peer: ServerId) -> Registration {
-        let (queue_tx, queue) = mpsc::channel(QUORUM_QUEUE_MESSAGES);
+        let (queue_tx, queue) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
         let (close_tx, close) = oneshot::channel();
         let mut table = self.quorum.lock().expect("quorum table lock");
         table.next_generation += 1;
@@ -215,12 +221,14 @@ impl Shared {
         let conn = QuorumConn {
             generation,
             queue: queue_tx,
+            queued: queued.clone(),
             _close: close_tx,
         };
         table.conns.insert(peer, conn);
         Registration {
             generation,
             queue,
+            queued,
             close,
         }
     }
@@ -309,6 +317,8 @@ pub struct QuorumNet {
     runtime: Handle,
     /// Per peer: the queue of the task that owns the outbound election connection.
     election_out: HashMap<ServerId, mpsc::Sender<Message>>,
+    /// Quorum messages [`queue`](Self::queue)d and not yet [`flush`](Self::flush)ed, per peer.
+    held: BTreeMap<ServerId, Vec<Message>>,
     /// Dropped with the net, which stops every task.
     _shutdown: watch::Sender<()>,
 }
@@ -384,6 +394,7 @@ impl QuorumNet {
             shared,
             runtime,
             election_out: HashMap::new(),
+            held: BTreeMap::new(),
             _shutdown: shutdown_tx,
         };
         (net, events_rx)
@@ -395,28 +406,52 @@ impl QuorumNet {
     /// connection with `to`; none → dropped. A quorum connection whose queue is full is closed
     /// and reported as [`NetEvent::Disconnected`].
     pub fn send(&mut self, to: ServerId, msg: Message) {
+        self.queue(to, msg);
+        self.flush();
+    }
+
+    /// Like [`send`](Self::send), but a quorum message is held until the next
+    /// [`flush`](Self::flush) (or [`send`](Self::send), [`connect`](Self::connect),
+    /// [`disconnect`](Self::disconnect)), which hands everything held for a peer to its
+    /// connection at once: one wake-up of the connection's writer and one socket write for a
+    /// whole batch of PROPOSALs, ACKs or COMMITs, where a wake-up per message would let the
+    /// writer run (and write) after each one. Election messages go out at once.
+    pub fn queue(&mut self, to: ServerId, msg: Message) {
         if msg.is_election() {
             return self.send_election(to, msg);
         }
+        self.held.entry(to).or_default().push(msg);
+    }
+
+    /// Hands every held quorum message to its connection, in the order they were queued.
+    pub fn flush(&mut self) {
+        while let Some((to, batch)) = self.held.pop_first() {
+            self.send_quorum(to, batch);
+        }
+    }
+
+    /// Queues `batch` on the current quorum connection with `to` (none: dropped).
+    fn send_quorum(&mut self, to: ServerId, batch: Vec<Message>) {
         let mut table = self.shared.quorum.lock().expect("quorum table lock");
         let Some(conn) = table.conns.get(&to) else {
-            tracing::trace!(peer = %to, msg = msg.name(), "no quorum connection: dropped");
+            tracing::trace!(peer = %to, messages = batch.len(), "no quorum connection: dropped");
             return;
         };
-        match conn.queue.try_send(msg) {
-            Ok(()) => {}
-            // The connection's task ended and is reporting (or was told to close).
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(peer = %to, "quorum queue full: dropping the connection");
-                table.conns.remove(&to);
-                drop(table);
-                let events = self.shared.events.clone();
-                self.runtime.spawn(async move {
-                    let _ = events.send(NetEvent::Disconnected { peer: to }).await;
-                });
-            }
+        let len = batch.len();
+        if conn.queued.load(Ordering::Acquire) + len <= QUORUM_QUEUE_MESSAGES {
+            conn.queued.fetch_add(len, Ordering::AcqRel);
+            // Fails only when the connection's task ended and is reporting (or was told to
+            // close): nothing to do then.
+            let _ = conn.queue.send(batch);
+            return;
         }
+        tracing::warn!(peer = %to, "quorum queue full: dropping the connection");
+        table.conns.remove(&to);
+        drop(table);
+        let events = self.shared.events.clone();
+        self.runtime.spawn(async move {
+            let _ = events.send(NetEvent::Disconnected { peer: to }).await;
+        });
     }
 
     /// Queues a notification for `to`'s election port, starting its sender on first use.
@@ -444,6 +479,8 @@ impl QuorumNet {
     /// the leader may not be listening yet), emit [`NetEvent::Disconnected`]. Messages sent to
     /// `to` meanwhile are queued and go out once connected.
     pub fn connect(&mut self, to: ServerId) {
+        // What was queued before goes to the connection it was queued for.
+        self.flush();
         let Some(addrs) = self.shared.peers.get(&to) else {
             tracing::warn!(peer = %to, "connect to an unknown server");
             let events = self.shared.events.clone();
@@ -459,6 +496,7 @@ impl QuorumNet {
 
     /// Closes the quorum connection with `peer` (no [`NetEvent::Disconnected`] for it).
     pub fn disconnect(&mut self, peer: ServerId) {
+        self.flush();
         let mut table = self.shared.quorum.lock().expect("quorum table lock");
         table.conns.remove(&peer);
     }

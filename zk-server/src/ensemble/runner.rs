@@ -11,7 +11,16 @@
 //! One task owns both cores, so the order of events is the order of their effects: a txn the
 //! peer commits is applied to the tree before the next input is looked at. After every input
 //! the task drains both cores' actions until neither has more ("execute in order" is the
-//! contract of both). On the leader a client write becomes a txn in the `ServerCore`, a
+//! contract of both).
+//!
+//! Work is handed on in batches, because on a busy server the cost is in the wake-ups, not
+//! the messages: the quorum messages already queued are stepped together (as client requests
+//! are), the appends of one round of actions reach the storage thread as one command (so they
+//! share an fsync), and the messages for each peer reach its connection together, after the
+//! round ([`QuorumNet::queue`], [`QuorumNet::flush`]). Executing in order still holds where
+//! it matters: a storage command other than an append first hands over the appends before it,
+//! and an ACK still follows its txn's fsync (the `Peer` emits ACKs only on
+//! [`StorageEvent::LogPersisted`]). On the leader a client write becomes a txn in the `ServerCore`, a
 //! proposal in the `Peer`, a log append on the storage thread and PROPOSALs to the followers;
 //! the `Peer`'s `Commit` brings it back to the `ServerCore`, which applies it and answers.
 
@@ -19,7 +28,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use bytes::{Bytes, BytesMut};
 use tokio::net::TcpListener;
+use zk_proto::txn::TxnLogEntry;
 use zk_zab::{Action as ZabAction, Config as ZabConfig, Message, Peer, Role, ServerId};
 
 use crate::config::ServerConfig;
@@ -37,6 +48,13 @@ use crate::{Error, Result};
 
 /// The period of [`Peer::tick`]: zoo.cfg's limits are converted to these ticks.
 const PEER_TICK_MS: u64 = 100;
+/// The size of the buffers the leader encodes txns into (see [`Shell::encode_txn`]).
+const TXN_ENCODE_CHUNK: usize = 256 * 1024;
+/// A new buffer is started when less than this is left in the current one.
+const TXN_ENCODE_SLACK: usize = 16 * 1024;
+/// Quorum messages handled per wake-up at most before the actions are executed, so that the
+/// core's other inputs keep their turn (as `CORE_BATCH` bounds client requests).
+const NET_BATCH: usize = 256;
 
 /// Runs a member of the ensemble described by `config`, serving clients on `listener` while it
 /// leads an established epoch or is synced with a leader, until `shutdown` completes or storage
@@ -98,6 +116,8 @@ pub async fn run(
         started,
         last_reap_ms: now_ms(),
         snapshot_due: false,
+        appends: Vec::new(),
+        scratch: BytesMut::new(),
     };
     let mut ticker = tokio::time::interval(Duration::from_millis(PEER_TICK_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -115,8 +135,10 @@ pub async fn run(
             event = net_rx.recv() => {
                 let Some(event) = event else { break Ok(()) };
                 // Everything the peers sent so far, up to a bound, like the clients' batch:
-                // one message per turn let the leader's own clients (a batch per turn) crowd
-                // out the requests its followers forwarded, and their sessions' tails grew.
+                // one execute per batch of PROPOSALs, ACKs, COMMITs and forwarded requests, so
+                // that the storage thread gets one append and each connection one wake-up for
+                // all of them; and one message per turn let the leader's own clients (a batch
+                // per turn) crowd out the requests its followers forwarded.
                 shell.on_net_event(event);
                 for _ in 1..NET_BATCH {
                     let Ok(event) = net_rx.try_recv() else { break };
@@ -146,9 +168,6 @@ pub async fn run(
     result
 }
 
-/// The most peer messages the core task handles per turn (see the clients' `CORE_BATCH`).
-const NET_BATCH: usize = 256;
-
 /// The core task's state.
 struct Shell {
     core: ServerCore,
@@ -163,6 +182,13 @@ struct Shell {
     last_reap_ms: i64,
     /// The core asked for a snapshot while not serving: taken at the first tick once serving.
     snapshot_due: bool,
+    /// Proposals to log, gathered from consecutive `AppendTxns` actions and handed to the
+    /// storage thread as one command (before any other storage command, and at the end of
+    /// every [`Shell::execute`]).
+    appends: Vec<zk_zab::Proposal>,
+    /// Where the leader encodes its txns: each is split off as its own `Bytes`, so that the
+    /// encoding is the one copy the log, the PROPOSALs and the commit all share.
+    scratch: BytesMut,
 }
 
 impl Shell {
@@ -235,12 +261,15 @@ impl Shell {
         four_letter::answer(word, &mut self.core, &info)
     }
 
-    /// Executes both cores' actions until neither has more.
+    /// Executes both cores' actions until neither has more, then hands the gathered appends
+    /// to the storage thread.
     fn execute(&mut self) -> Result<()> {
         loop {
             let zab = self.peer.take_actions();
             let server = self.core.take_actions();
             if zab.is_empty() && server.is_empty() {
+                self.flush_appends();
+                self.net.flush();
                 return Ok(());
             }
             for action in zab {
@@ -259,7 +288,8 @@ impl Shell {
             }
             Action::Append(entry) => {
                 let zxid = entry.zxid();
-                match self.peer.propose(entry.to_vec().into()) {
+                let txn = self.encode_txn(&entry);
+                match self.peer.propose(txn) {
                     Ok(proposed) => debug_assert_eq!(proposed, zxid, "the cores agree on zxids"),
                     // Leadership was lost meanwhile: the peer stops serving, which drops this
                     // unacknowledged proposal with the rest.
@@ -284,32 +314,57 @@ impl Shell {
         }
     }
 
+    /// Encodes a txn for the log and the PROPOSALs (what [`zk_storage::RawTxn`] holds).
+    fn encode_txn(&mut self, entry: &TxnLogEntry) -> Bytes {
+        if self.scratch.capacity() < TXN_ENCODE_SLACK {
+            // The previous chunk is shared by the txns split off it; start a new one. A chunk
+            // lives as long as the newest of its txns in the peer's window of committed ones.
+            self.scratch = BytesMut::with_capacity(TXN_ENCODE_CHUNK);
+        }
+        entry.write(&mut self.scratch);
+        self.scratch.split().freeze()
+    }
+
+    /// Queues a storage command behind the gathered appends (the storage thread executes
+    /// commands in order, and the peer's log actions must reach it in the order it gave them).
+    fn submit(&mut self, command: StorageCommand) {
+        self.flush_appends();
+        self.storage.submit(command);
+    }
+
+    /// Hands the gathered appends to the storage thread as one command.
+    fn flush_appends(&mut self) {
+        if !self.appends.is_empty() {
+            let appends = std::mem::take(&mut self.appends);
+            self.storage.submit(StorageCommand::Append(appends));
+        }
+    }
+
     /// Captures the tree and sessions and hands them to the storage thread to write.
     fn take_snapshot(&mut self) {
         let snapshot = TreeSnapshot::capture(
             self.core.tree(),
             self.core.sessions().sessions_with_timeouts(),
         );
-        self.storage
-            .submit(StorageCommand::Snapshot(Box::new(snapshot)));
+        self.submit(StorageCommand::Snapshot(Box::new(snapshot)));
     }
 
     fn execute_zab(&mut self, action: ZabAction) -> Result<()> {
         let now = now_ms();
         match action {
-            ZabAction::Send { to, msg } => self.net.send(to, msg),
+            ZabAction::Send { to, msg } => self.net.queue(to, msg),
             ZabAction::Connect { to } => self.net.connect(to),
             ZabAction::Disconnect { peer } => self.net.disconnect(peer),
-            ZabAction::PersistAcceptedEpoch(epoch) => self.storage.submit(
-                StorageCommand::PersistEpoch(zk_zab::EpochKind::Accepted, epoch),
-            ),
-            ZabAction::PersistCurrentEpoch(epoch) => self.storage.submit(
-                StorageCommand::PersistEpoch(zk_zab::EpochKind::Current, epoch),
-            ),
-            ZabAction::AppendTxns(txns) => self.storage.submit(StorageCommand::Append(txns)),
-            ZabAction::TruncateLogAfter(zxid) => {
-                self.storage.submit(StorageCommand::TruncateAfter(zxid))
-            }
+            ZabAction::PersistAcceptedEpoch(epoch) => self.submit(StorageCommand::PersistEpoch(
+                zk_zab::EpochKind::Accepted,
+                epoch,
+            )),
+            ZabAction::PersistCurrentEpoch(epoch) => self.submit(StorageCommand::PersistEpoch(
+                zk_zab::EpochKind::Current,
+                epoch,
+            )),
+            ZabAction::AppendTxns(txns) => self.appends.extend(txns),
+            ZabAction::TruncateLogAfter(zxid) => self.submit(StorageCommand::TruncateAfter(zxid)),
             ZabAction::SendSnapshot { to, zxid } => {
                 debug_assert_eq!(self.core.last_processed_zxid(), zxid);
                 let snapshot = encode_sync_snapshot(
@@ -328,8 +383,7 @@ impl Shell {
                 tree.set_last_processed_zxid(zxid);
                 tracing::info!(%zxid, nodes = tree.node_count(), "installing the leader's snapshot");
                 self.core.install_snapshot(tree, &sessions, now);
-                self.storage
-                    .submit(StorageCommand::InstallSnapshot { zxid, snapshot });
+                self.submit(StorageCommand::InstallSnapshot { zxid, snapshot });
             }
             ZabAction::Commit(proposal) => {
                 self.core

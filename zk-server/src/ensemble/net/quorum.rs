@@ -1,8 +1,11 @@
 //! One quorum connection (Apache's `Learner` socket on one side, `LearnerHandler` on the
 //! other): opening or identifying it, then a reader and a coalescing writer that run until
-//! the socket fails or the connection is closed on request.
+//! the socket fails or the connection is closed on request. The writer takes the batches
+//! [`QuorumNet::flush`](super::QuorumNet::flush) hands over (and any queued behind them) and
+//! writes them with one `write`.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,12 +129,13 @@ async fn run(
     let Registration {
         generation,
         queue,
+        queued,
         close,
     } = registration;
     let work = async {
         tokio::select! {
             ended = read_loop(&shared, peer, generation, rd, buf, first) => ended,
-            ended = write_loop(shared.me, wr, queue) => ended,
+            ended = write_loop(shared.me, wr, queue, &queued) => ended,
         }
     };
     tokio::select! {
@@ -213,18 +217,23 @@ pub(super) async fn fill(rd: &mut OwnedReadHalf, buf: &mut BytesMut) -> Result<(
     }
 }
 
-/// Writes queued messages, several per write when they are queued together.
+/// Writes queued batches of messages, several batches per write when they are queued
+/// together; `queued` counts the messages not yet taken off `queue`.
 async fn write_loop(
     me: ServerId,
     mut wr: OwnedWriteHalf,
-    mut queue: mpsc::Receiver<Message>,
+    mut queue: mpsc::UnboundedReceiver<Vec<Message>>,
+    queued: &AtomicUsize,
 ) -> Ended {
     let mut out = BytesMut::new();
-    while let Some(msg) = queue.recv().await {
-        let mut next = Some(msg);
-        while let Some(msg) = next.take() {
-            if let Err(err) = encode(me, msg, &mut out, &mut wr).await {
-                return format!("write failed: {err}");
+    while let Some(batch) = queue.recv().await {
+        let mut next = Some(batch);
+        while let Some(batch) = next.take() {
+            queued.fetch_sub(batch.len(), Ordering::AcqRel);
+            for msg in batch {
+                if let Err(err) = encode(me, msg, &mut out, &mut wr).await {
+                    return format!("write failed: {err}");
+                }
             }
             if out.len() < COALESCE_BYTES {
                 next = queue.try_recv().ok();

@@ -125,6 +125,28 @@ async fn join(nets: &mut [(QuorumNet, Receiver<NetEvent>)], learner: u64, leader
 }
 
 #[tokio::test]
+async fn queued_quorum_messages_wait_for_flush_and_then_arrive_in_order() {
+    let mut nets = ensemble(2).await;
+    join(&mut nets, 2, 1).await;
+    let learner = &mut nets[1].0;
+    learner.queue(sid(1), Message::Ack { zxid: z1(1) });
+    learner.queue(sid(1), Message::Ack { zxid: z1(2) });
+    expect_quiet(&mut nets[0].1).await;
+    let learner = &mut nets[1].0;
+    learner.flush();
+    learner.queue(sid(1), Message::Ack { zxid: z1(3) });
+    // `send` hands over what is held first, so order is kept across the two.
+    learner.send(sid(1), Message::Ack { zxid: z1(4) });
+    for counter in 1..=4 {
+        expect_message(&mut nets[0].1, 2, Message::Ack { zxid: z1(counter) }).await;
+    }
+}
+
+fn z1(counter: u32) -> Zxid {
+    Zxid::new(Epoch(1), counter)
+}
+
+#[tokio::test]
 async fn election_notifications_flow_between_every_pair() {
     let mut nets = ensemble(3).await;
     nets[0].0.send(sid(2), vote(1, 1));
