@@ -207,6 +207,9 @@ pub struct ServerCore {
     connections: HashMap<ConnId, Connection>,
     queues: HashMap<SessionId, SessionQueue>,
     proposals: VecDeque<Proposal>,
+    /// How many of `proposals` answer a client of this server (not a learner's forwarded
+    /// request, nor the server's own expiry or reaping): what counts toward the throttle.
+    client_proposals: usize,
     last_proposed: Zxid,
     actions: Vec<Action>,
     stats: ServerStats,
@@ -270,6 +273,7 @@ impl ServerCore {
             connections: HashMap::new(),
             queues: HashMap::new(),
             proposals: VecDeque::new(),
+            client_proposals: 0,
             last_proposed,
             actions: Vec::new(),
             scratch: BytesMut::with_capacity(SCRATCH_BYTES),
@@ -358,9 +362,13 @@ impl ServerCore {
         self.connections.values().map(Connection::info)
     }
 
-    /// Requests received and not yet answered.
+    /// Requests received from this server's clients and not yet answered (what
+    /// `globalOutstandingLimit` bounds). A leader's proposals for requests its learners
+    /// forwarded do not count, as in Apache (`submitLearnerRequest` is not throttled): counting
+    /// them let the followers' sessions take the leader's whole limit and throttled its own
+    /// clients.
     pub fn outstanding_requests(&self) -> usize {
-        self.proposals.len()
+        self.client_proposals
             + self
                 .queues
                 .values()
@@ -482,9 +490,18 @@ impl ServerCore {
             .front()
             .is_some_and(|p| p.entry.zxid() <= upto)
         {
-            let proposal = self.proposals.pop_front().expect("checked above");
+            let proposal = self.pop_proposal();
             self.commit(proposal, now_ms);
         }
+    }
+
+    /// Takes the oldest proposal off the queue to commit it.
+    fn pop_proposal(&mut self) -> Proposal {
+        let proposal = self.proposals.pop_front().expect("a proposal to commit");
+        if proposal.origin != Origin::Server {
+            self.client_proposals -= 1;
+        }
+        proposal
     }
 
     /// Time passed: expire sessions whose timeout ran out.

@@ -205,6 +205,7 @@ impl ServerCore {
             self.close(conn);
         }
         self.proposals.clear();
+        self.client_proposals = 0;
         self.changes.clear();
         self.awaiting.clear();
         self.connects.clear();
@@ -366,7 +367,7 @@ impl ServerCore {
             .front()
             .is_some_and(|p| p.entry.zxid() == zxid)
         {
-            let proposal = self.proposals.pop_front().expect("checked above");
+            let proposal = self.pop_proposal();
             self.commit(proposal, now_ms);
         } else {
             let entry = TxnLogEntry::decode(txn.clone())?;

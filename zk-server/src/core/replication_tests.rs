@@ -382,3 +382,40 @@ fn a_learner_forwards_writes_behind_a_held_read_and_the_read_sees_only_the_write
     assert_eq!(h.xid, Xid(4));
     assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(&b"w"[..])));
 }
+
+#[test]
+fn a_leader_throttles_on_its_own_clients_requests_not_on_those_its_learners_forwarded() {
+    let mut leader = core(1, Replication::Leader);
+    let mut learner = core(2, Replication::Learner);
+    connect(&mut learner, 7);
+    let (forwards, _) = split(learner.take_actions());
+    replicate(&mut leader, &mut learner, forwards);
+
+    request(&mut learner, 7, 1, create("/a"));
+    let (forwards, _) = split(learner.take_actions());
+    for forward in forwards {
+        leader.on_forwarded(forward, 0);
+    }
+    assert_eq!(
+        leader.outstanding_requests(),
+        0,
+        "a forwarded write is the learner's to throttle"
+    );
+    assert_eq!(learner.outstanding_requests(), 1);
+    let replies = frames(&commit_everywhere(&mut leader, &mut learner), 7);
+    assert_eq!(
+        replies.len(),
+        1,
+        "the forwarded write was proposed and answered"
+    );
+    assert_eq!(learner.outstanding_requests(), 0);
+
+    connect(&mut leader, 9);
+    commit_everywhere(&mut leader, &mut learner);
+    request(&mut leader, 9, 1, create("/b"));
+    assert_eq!(
+        leader.outstanding_requests(),
+        1,
+        "its own client's write counts"
+    );
+}

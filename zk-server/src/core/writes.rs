@@ -121,6 +121,9 @@ impl ServerCore {
         );
         self.last_proposed = entry.zxid();
         self.actions.push(Action::Append(entry.clone()));
+        if origin != Origin::Server {
+            self.client_proposals += 1;
+        }
         self.proposals.push_back(Proposal { entry, origin });
     }
 
