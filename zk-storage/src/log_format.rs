@@ -159,11 +159,13 @@ impl FileWindow {
         Ok(Some(&self.buf[at..at + n]))
     }
 
-    /// The offset of the first non-zero byte at or after `from`, if any.
+    /// The offset of the first non-zero byte at or after `from`, if any. A trailing hole
+    /// (preallocation) reads as zeros, so it is not read.
     pub(crate) fn first_nonzero(&mut self, from: u64) -> std::io::Result<Option<u64>> {
+        let end = self.file.zeros_from(from)?.min(self.len);
         let mut at = from;
-        while at < self.len {
-            let n = (self.len - at).min(CHUNK_BYTES as u64) as usize;
+        while at < end {
+            let n = (end - at).min(CHUNK_BYTES as u64) as usize;
             let chunk = self.get(at, n)?.expect("range checked");
             // OR-folding blocks vectorizes; a byte-wise `position` does not.
             if let Some(block) = chunk
