@@ -224,7 +224,7 @@ fn recovery(c: &mut Criterion) {
     group.throughput(Throughput::Elements(TXNS as u64));
     group.bench_function("1M_txns", |b| {
         b.iter(|| {
-            // Opening includes the log's own scan of every record.
+            // Opening includes the log's scan of its newest file.
             let log = FileTxnLog::<BytesEntry>::open(dir.path()).expect("open");
             let mut counter = Counter::default();
             let report = Recovery::new(&MemSnapshotStore::new(), &log)

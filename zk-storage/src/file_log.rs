@@ -11,8 +11,8 @@ use crate::entry::{zxid_follows, LogEntry};
 use crate::file_txn_iterator::FileTxnIterator;
 use crate::fs::{FileHandle, FileSystem, StdFs};
 use crate::log_format::{
-    encode_record, list_log_files, log_file_name, record_at, scan_file, FileWindow, Record,
-    ScannedFile, Tail, FILE_HEADER_BYTES, TXN_LOG_HEADER,
+    encode_record, list_log_files, log_file_name, record_at, scan_file, starts_with_entry,
+    FileWindow, Record, ScannedFile, Tail, FILE_HEADER_BYTES, TXN_LOG_HEADER,
 };
 use crate::txn_log::{TxnIter, TxnLog};
 use crate::{Error, Result};
@@ -62,10 +62,17 @@ pub struct LogFile {
     pub path: PathBuf,
     /// The zxid in its name: its first entry's.
     pub start_zxid: Zxid,
-    /// Its last durable entry's zxid (`None` for a file without entries).
+    /// Its last durable entry's zxid (`None` for a file without entries). For a file not
+    /// [`scanned`](Self::scanned), its first entry's: a lower bound.
     pub last_zxid: Option<Zxid>,
-    /// Offset just past its last durable record; the rest is zeros.
+    /// Offset just past its last durable record; the rest is zeros. For a file not
+    /// [`scanned`](Self::scanned), the file's length: an upper bound.
     pub data_end: u64,
+    /// Whether every record was read and checked. Opening scans only the newest file (the
+    /// only one a crash can have torn) and files that do not start with a valid entry; the
+    /// others are checked record by record when [`read_from`](TxnLog::read_from) reads them,
+    /// so recovery pays nothing for files wholly below its snapshot.
+    pub scanned: bool,
 }
 
 /// The file being appended to.
@@ -98,19 +105,26 @@ struct Writer {
 ///
 /// # Opening (recovery)
 ///
-/// [`open`](FileTxnLog::open) reads every file in zxid order and checks every record (see
-/// [`log_format`](crate::log_format) for how damage is classified). Then:
+/// [`open`](FileTxnLog::open) reads the newest file whole and checks every record (see
+/// [`log_format`](crate::log_format) for how damage is classified). Of each earlier file it
+/// checks only the header and first record: those files were complete before a later one was
+/// started, so a crash cannot have torn them, and recovery reads only the files from its
+/// snapshot on. [`read_from`](TxnLog::read_from) checks every record it reads, in any file,
+/// and classifies an earlier file's end when it reaches it, as opening does for the newest
+/// (Apache checks nothing at open and each record's checksum as it reads it). Then:
 ///
 /// - Trailing files that hold no entry (empty, header cut short, all zeros, or header only)
 ///   are removed with a warning: a crash hit them before any sync covered them (Apache
 ///   removes an empty last file too, ZOOKEEPER-2332).
 /// - A torn tail in the last file is cut off (the file is truncated to the end of its last
 ///   valid record and fsynced) with a warning naming the file and offset.
-/// - A torn tail in an earlier file is left as it is, with a warning: Apache leaves such tails
-///   behind after a crash and continues in a new file. Its reader skips them, so do we; if the
-///   lost record had mattered, the next file would not continue from the previous one, and
-///   [`read_from`](TxnLog::read_from) would report the gap.
-/// - Everything else wrong is an [`Error::CorruptLog`] naming the file and offset.
+/// - A torn tail in an earlier file is left as it is, with a warning when it is read: Apache
+///   leaves such tails behind after a crash and continues in a new file. Its reader skips
+///   them, so do we; if the lost record had mattered, the next file would not continue from
+///   the previous one, and [`read_from`](TxnLog::read_from) would report the gap.
+/// - Everything else wrong is an [`Error::CorruptLog`] naming the file and offset: from
+///   `open` for the newest file and for a file that does not start with a valid entry, from
+///   `read_from` for damage further into an earlier file.
 ///
 /// # Example
 ///
@@ -184,24 +198,73 @@ impl<E: LogEntry> FileTxnLog<E> {
         })
     }
 
-    /// Reads and checks every file, in zxid order.
+    /// Lists the files in zxid order, scanning the newest whole and looking at the start of
+    /// the others (see "Opening" in the type's docs). A newest file without entries is
+    /// scanned all the same, and so is the one before it, which then becomes the newest.
     fn scan_all(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<(LogFile, ScannedFile)>> {
-        let mut prev = None;
-        let mut scanned = Vec::new();
-        for (start_zxid, name) in list_log_files(fs, dir)? {
-            let path = dir.join(&name);
-            let file = fs.open(&path, false).map_err(io("open", &path))?;
-            let scan = scan_file(file, &path, start_zxid, prev, E::peek_zxid)?;
-            prev = scan.last.or(prev);
-            let info = LogFile {
-                path,
-                start_zxid,
-                last_zxid: scan.last,
-                data_end: scan.data_end,
-            };
+        let listed = list_log_files(fs, dir)?;
+        let mut scanned = Vec::with_capacity(listed.len());
+        let mut whole_from = listed.len();
+        // From the newest back, until a file holds an entry: every one of those is scanned.
+        while whole_from > 0 {
+            whole_from -= 1;
+            let (start_zxid, name) = &listed[whole_from];
+            let (info, scan) = Self::scan_one(fs, dir.join(name), *start_zxid)?;
+            let has_entries = info.last_zxid.is_some();
             scanned.push((info, scan));
+            if has_entries {
+                break;
+            }
         }
-        Ok(scanned)
+        scanned.reverse();
+        let mut earlier = Vec::with_capacity(whole_from);
+        for (start_zxid, name) in &listed[..whole_from] {
+            let path = dir.join(name);
+            let file = fs.open(&path, false).map_err(io("open", &path))?;
+            if starts_with_entry(file, *start_zxid, E::peek_zxid).map_err(io("read", &path))? {
+                let len = fs
+                    .open(&path, false)
+                    .and_then(|f| f.len())
+                    .map_err(io("read", &path))?;
+                let info = LogFile {
+                    path,
+                    start_zxid: *start_zxid,
+                    last_zxid: Some(*start_zxid),
+                    data_end: len,
+                    scanned: false,
+                };
+                let scan = ScannedFile {
+                    no_header: None,
+                    last: info.last_zxid,
+                    data_end: len,
+                    tail: Tail::Clean,
+                };
+                earlier.push((info, scan));
+            } else {
+                earlier.push(Self::scan_one(fs, path, *start_zxid)?);
+            }
+        }
+        earlier.extend(scanned);
+        Ok(earlier)
+    }
+
+    /// Reads and checks one whole file. Zxids must increase within it; across files, reads
+    /// check that each entry follows the one before.
+    fn scan_one(
+        fs: &dyn FileSystem,
+        path: PathBuf,
+        start_zxid: Zxid,
+    ) -> Result<(LogFile, ScannedFile)> {
+        let file = fs.open(&path, false).map_err(io("open", &path))?;
+        let scan = scan_file(file, &path, start_zxid, None, E::peek_zxid)?;
+        let info = LogFile {
+            path,
+            start_zxid,
+            last_zxid: scan.last,
+            data_end: scan.data_end,
+            scanned: true,
+        };
+        Ok((info, scan))
     }
 
     /// Removes trailing files without entries, cuts a torn tail off the last file, and warns
@@ -300,6 +363,7 @@ impl<E: LogEntry> FileTxnLog<E> {
                 start_zxid: first,
                 last_zxid: None,
                 data_end: FILE_HEADER_BYTES,
+                scanned: true,
             });
             self.writer = Some(Writer {
                 file,
@@ -364,6 +428,11 @@ impl<E: LogEntry> FileTxnLog<E> {
             self.fs
                 .sync_dir(&self.dir)
                 .map_err(io("fsync directory", &self.dir))?;
+        }
+        if let Some(f) = self.files.last_mut().filter(|f| !f.scanned) {
+            // Its extent is needed now: it becomes the newest file.
+            let (info, _) = Self::scan_one(self.fs.as_ref(), f.path.clone(), f.start_zxid)?;
+            *f = info;
         }
         if let Some(f) = self.files.last_mut().filter(|f| f.last_zxid > Some(zxid)) {
             let file = self.fs.open(&f.path, true).map_err(io("open", &f.path))?;
@@ -469,7 +538,7 @@ impl<E: LogEntry> TxnLog for FileTxnLog<E> {
             .unwrap_or(0);
         let files = with_entries[start..]
             .iter()
-            .map(|f| (f.path.clone(), f.data_end))
+            .map(|f| (f.path.clone(), f.scanned.then_some(f.data_end)))
             .collect();
         Ok(Box::new(FileTxnIterator::<E>::new(
             self.fs.clone(),

@@ -9,18 +9,24 @@ use zk_proto::Zxid;
 
 use crate::entry::{zxid_follows, LogEntry};
 use crate::fs::FileSystem;
-use crate::log_format::{record_at, FileWindow, Record, FILE_HEADER_BYTES};
+use crate::log_format::{classify_end, record_at, FileWindow, Record, Tail, FILE_HEADER_BYTES};
 use crate::{Error, Result};
 
 /// Iterates the entries with zxid ≥ `from` of a list of log files, each up to the end of its
 /// durable data. Records are checksummed again (the disk may have rotted since the log was
 /// opened) and consecutive yielded entries must [follow](zxid_follows) each other. The first
 /// error ends the iteration.
+///
+/// A file that opening did not scan (an earlier file: see
+/// [`FileTxnLog`](crate::FileTxnLog)) has no known end: it is read up to its first record that
+/// is not valid, and what follows is classified as opening classifies the newest file's end
+/// (zeros; a torn tail, skipped with a warning as Apache does; or damage followed by valid
+/// records, an error). Zxids must increase through every record read, skipped or not.
 #[derive(Debug)]
 pub(crate) struct FileTxnIterator<E> {
     fs: Arc<dyn FileSystem>,
-    /// Files still to read: path and end of durable data.
-    files: std::vec::IntoIter<(PathBuf, u64)>,
+    /// Files still to read: path and end of durable data (`None`: not scanned, unknown).
+    files: std::vec::IntoIter<(PathBuf, Option<u64>)>,
     current: Option<Current>,
     from: Zxid,
     prev: Option<Zxid>,
@@ -33,11 +39,18 @@ struct Current {
     path: PathBuf,
     window: FileWindow,
     pos: u64,
-    end: u64,
+    /// The end of durable data; `None` until the end of a file that was not scanned is found.
+    end: Option<u64>,
+    /// The last zxid read from this file (yielded or skipped).
+    last: Option<Zxid>,
 }
 
 impl<E: LogEntry> FileTxnIterator<E> {
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, files: Vec<(PathBuf, u64)>, from: Zxid) -> Self {
+    pub(crate) fn new(
+        fs: Arc<dyn FileSystem>,
+        files: Vec<(PathBuf, Option<u64>)>,
+        from: Zxid,
+    ) -> Self {
         FileTxnIterator {
             fs,
             files: files.into_iter(),
@@ -66,14 +79,15 @@ impl<E: LogEntry> FileTxnIterator<E> {
             window: FileWindow::new(file, len),
             pos: FILE_HEADER_BYTES,
             end,
+            last: None,
         });
         Ok(true)
     }
 
-    /// The next entry of the current file (`None` at its durable end), without the `from`
-    /// filter or the gap check.
-    fn next_in_file(c: &mut Current) -> Result<Option<(u64, E)>> {
-        if c.pos >= c.end {
+    /// The next record of the current file (`None` at its durable end), decoded if its zxid is
+    /// at least `from` (else skipped: checked, not copied), without the gap check.
+    fn next_in_file(c: &mut Current, from: Zxid) -> Result<Option<(u64, Option<E>)>> {
+        if c.end.is_some_and(|end| c.pos >= end) {
             return Ok(None);
         }
         let at = c.pos;
@@ -88,15 +102,45 @@ impl<E: LogEntry> FileTxnIterator<E> {
             source,
         })?;
         let (txn, next) = match record {
-            Record::Valid { txn, next } => (Bytes::copy_from_slice(txn), next),
-            Record::End | Record::Torn(_) => {
+            Record::Valid { txn, next } => (txn, next),
+            Record::Corrupt(reason) => return Err(corrupt(reason)),
+            Record::End | Record::Torn(_) if c.end.is_some() => {
                 return Err(corrupt("record changed since the log was opened".into()))
             }
-            Record::Corrupt(reason) => return Err(corrupt(reason)),
+            Record::End => return Self::found_end(c, None),
+            Record::Torn(reason) => return Self::found_end(c, Some(reason)),
         };
-        let entry = E::decode(txn).map_err(|e| corrupt(format!("undecodable entry: {e}")))?;
+        let undecodable = |e| corrupt(format!("undecodable entry: {e}"));
+        let zxid = E::peek_zxid(txn).map_err(undecodable)?;
+        if let Some(before) = c.last.filter(|b| *b >= zxid) {
+            return Err(corrupt(format!(
+                "zxid {zxid} does not increase (previous {before})"
+            )));
+        }
+        let entry = if zxid < from {
+            None
+        } else {
+            let entry = E::decode(Bytes::copy_from_slice(txn)).map_err(undecodable)?;
+            debug_assert_eq!(entry.zxid(), zxid, "peek_zxid agrees with decode");
+            Some(entry)
+        };
+        c.last = Some(zxid);
         c.pos = next;
         Ok(Some((at, entry)))
+    }
+
+    /// The records of a file that was not scanned stop at `c.pos`: a clean end, a torn tail
+    /// (skipped with a warning: later files continue the log), or an error.
+    fn found_end(c: &mut Current, torn: Option<String>) -> Result<Option<(u64, Option<E>)>> {
+        if let Tail::Torn { offset, reason } = classify_end(&mut c.window, &c.path, c.pos, torn)? {
+            tracing::warn!(
+                "txn log {}: ignoring torn tail at offset {offset} ({reason}); later files \
+                 continue the log",
+                c.path.display()
+            );
+        }
+        c.end = Some(c.pos);
+        Ok(None)
     }
 
     fn step(&mut self) -> Result<Option<E>> {
@@ -107,14 +151,14 @@ impl<E: LogEntry> FileTxnIterator<E> {
                 }
                 continue;
             };
-            let Some((offset, entry)) = Self::next_in_file(current)? else {
+            let Some((offset, entry)) = Self::next_in_file(current, self.from)? else {
                 self.current = None;
                 continue;
             };
+            let Some(entry) = entry else {
+                continue; // below `from`
+            };
             let zxid = entry.zxid();
-            if zxid < self.from {
-                continue;
-            }
             if let Some(prev) = self.prev.filter(|p| !zxid_follows(*p, zxid)) {
                 return Err(Error::ZxidGap {
                     path: current.path.clone(),

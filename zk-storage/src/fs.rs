@@ -37,6 +37,14 @@ pub trait FileHandle: Send + fmt::Debug {
     fn sync_data(&mut self) -> io::Result<()>;
     /// Makes the data and all metadata durable (`fsync`).
     fn sync_all(&mut self) -> io::Result<()>;
+    /// An offset at or after `offset` from which the file is known to read as zeros to its
+    /// end (a trailing hole, as preallocation leaves), or its length when that is not known.
+    /// A log's end is checked for zeros; reading a 64 MiB hole only to find zeros costs the
+    /// kernel a page of zeros per 4 KiB.
+    fn zeros_from(&self, offset: u64) -> io::Result<u64> {
+        let _ = offset;
+        self.len()
+    }
 }
 
 /// The directory-level operations, and the way to open files.
@@ -87,6 +95,26 @@ impl FileHandle for StdFile {
     }
     fn sync_data(&mut self) -> io::Result<()> {
         self.0.sync_data()
+    }
+    #[cfg(target_os = "linux")]
+    fn zeros_from(&self, offset: u64) -> io::Result<u64> {
+        use rustix::fs::{seek, SeekFrom};
+        let len = self.len()?;
+        if offset >= len {
+            return Ok(len);
+        }
+        // The next hole at or after `offset` (the end of the file counts as one); if no data
+        // follows it, the file is zeros from there. A file system without hole support
+        // reports the end of the file, so the whole range is read.
+        let hole = seek(&self.0, SeekFrom::Hole(offset)).map_err(io::Error::from)?;
+        if hole >= len {
+            return Ok(len);
+        }
+        match seek(&self.0, SeekFrom::Data(hole)) {
+            Err(rustix::io::Errno::NXIO) => Ok(hole),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(len),
+        }
     }
     fn sync_all(&mut self) -> io::Result<()> {
         self.0.sync_all()
@@ -224,5 +252,24 @@ mod tests {
         fs.sync_dir(dir.path()).unwrap();
         assert_eq!(fs.list(dir.path()).unwrap(), vec!["b".to_string()]);
         assert_eq!(fs.read(&dir.path().join("b")).unwrap(), b"\0\0\0\0xy");
+    }
+
+    #[test]
+    fn zeros_from_never_skips_data_after_a_hole() {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = StdFs;
+        let path = dir.path().join("log");
+        let mut f = fs.create_new(&path).unwrap();
+        f.write_at(0, b"records").unwrap();
+        f.set_len(4 << 20).unwrap(); // preallocated: a trailing hole on most file systems
+        let zeros = f.zeros_from(7).unwrap();
+        assert!((7..=4 << 20).contains(&zeros), "{zeros}");
+        let mut rest = vec![1u8; (4 << 20) - zeros as usize];
+        read_exact_at(f.as_ref(), zeros, &mut rest).unwrap();
+        assert!(rest.iter().all(|b| *b == 0), "zeros from {zeros}");
+        // Data after the hole: nothing before it may be skipped.
+        f.write_at(3 << 20, b"x").unwrap();
+        assert!(f.zeros_from(7).unwrap() > 3 << 20);
+        assert_eq!(f.zeros_from(4 << 20).unwrap(), 4 << 20);
     }
 }

@@ -111,17 +111,25 @@ pub(crate) struct FileWindow {
     len: u64,
     buf: Vec<u8>,
     buf_start: u64,
+    /// The least a read fetches.
+    chunk: usize,
 }
 
 const CHUNK_BYTES: usize = 1 << 20;
 
 impl FileWindow {
     pub(crate) fn new(file: Box<dyn FileHandle>, len: u64) -> Self {
+        Self::with_chunk(file, len, CHUNK_BYTES)
+    }
+
+    /// A window that reads at least `chunk` bytes at a time (fewer for a quick look).
+    pub(crate) fn with_chunk(file: Box<dyn FileHandle>, len: u64, chunk: usize) -> Self {
         FileWindow {
             file,
             len,
             buf: Vec::new(),
             buf_start: 0,
+            chunk,
         }
     }
 
@@ -142,7 +150,7 @@ impl FileWindow {
         let buf_end = self.buf_start + self.buf.len() as u64;
         if offset < self.buf_start || end > buf_end {
             // `n` fits in the file, so this allocation is bounded by real data.
-            let want = (self.len - offset).min(n.max(CHUNK_BYTES) as u64) as usize;
+            let want = (self.len - offset).min(n.max(self.chunk) as u64) as usize;
             self.buf.resize(want, 0);
             read_exact_at(self.file.as_ref(), offset, &mut self.buf)?;
             self.buf_start = offset;
@@ -151,11 +159,13 @@ impl FileWindow {
         Ok(Some(&self.buf[at..at + n]))
     }
 
-    /// The offset of the first non-zero byte at or after `from`, if any.
+    /// The offset of the first non-zero byte at or after `from`, if any. A trailing hole
+    /// (preallocation) reads as zeros, so it is not read.
     pub(crate) fn first_nonzero(&mut self, from: u64) -> std::io::Result<Option<u64>> {
+        let end = self.file.zeros_from(from)?.min(self.len);
         let mut at = from;
-        while at < self.len {
-            let n = (self.len - at).min(CHUNK_BYTES as u64) as usize;
+        while at < end {
+            let n = (end - at).min(CHUNK_BYTES as u64) as usize;
             let chunk = self.get(at, n)?.expect("range checked");
             // OR-folding blocks vectorizes; a byte-wise `position` does not.
             if let Some(block) = chunk
@@ -343,15 +353,62 @@ pub(crate) fn scan_file(
             Record::Torn(reason) => break Some(reason),
         }
     };
-    let tail = classify_tail(&mut w, p, verdict).map_err(|e| match e {
-        TailError::Io(source) => io(source),
-        TailError::Corrupt(reason) => corrupt(p, reason),
-    })?;
+    let tail = classify_end(&mut w, path, p, verdict)?;
     Ok(ScannedFile {
         no_header: None,
         last,
         data_end: p,
         tail,
+    })
+}
+
+/// Whether a file starts like a log with entries: a valid header and, at the first record, a
+/// checksum-valid entry whose zxid is the one in the file name. Reads the first few KiB only.
+/// Open uses it for every file but the last, which it does not read further (see
+/// [`FileTxnLog`](crate::FileTxnLog)); `false` means "scan the whole file to find out why".
+pub(crate) fn starts_with_entry(
+    file: Box<dyn FileHandle>,
+    name_zxid: Zxid,
+    peek_zxid: fn(&[u8]) -> Result<Zxid, EntryError>,
+) -> std::io::Result<bool> {
+    let len = file.len()?;
+    let mut w = FileWindow::with_chunk(file, len, PEEK_CHUNK_BYTES);
+    let Some(head) = w.get(0, FILE_HEADER_BYTES as usize)? else {
+        return Ok(false);
+    };
+    let header = FileHeader::from_bytes(head.to_vec()).expect("16 bytes hold a header");
+    if header.magic != FileHeader::TXNLOG_MAGIC || header.version != FileHeader::VERSION {
+        return Ok(false);
+    }
+    Ok(match record_at(&mut w, FILE_HEADER_BYTES)? {
+        Record::Valid { txn, .. } => peek_zxid(txn).is_ok_and(|z| z == name_zxid),
+        _ => false,
+    })
+}
+
+/// The read size of [`starts_with_entry`]: a header and a typical first record.
+const PEEK_CHUNK_BYTES: usize = 4096;
+
+/// How the bytes after a file's last valid record at `p` read, given what stopped the
+/// records there (`torn`: the reason, for a torn record; `None`: a zero length): zeros (a
+/// clean end), a torn tail, or damage followed by valid records (an [`Error::CorruptLog`]).
+pub(crate) fn classify_end(
+    w: &mut FileWindow,
+    path: &Path,
+    p: u64,
+    torn: Option<String>,
+) -> Result<Tail> {
+    classify_tail(w, p, torn).map_err(|e| match e {
+        TailError::Io(source) => Error::Io {
+            op: "read",
+            path: path.to_path_buf(),
+            source,
+        },
+        TailError::Corrupt(reason) => Error::CorruptLog {
+            path: path.to_path_buf(),
+            offset: p,
+            reason,
+        },
     })
 }
 

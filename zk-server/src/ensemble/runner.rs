@@ -81,6 +81,11 @@ pub async fn run(
     let recovered = storage.recover()?;
     let mut settings = core_settings(&config);
     settings.server_id = my_id as u8;
+    let logged_before_start = recovered
+        .restored
+        .log
+        .last()
+        .map_or(recovered.restored.snapshot_zxid, |p| p.zxid);
     let mut core = ServerCore::new(settings, recovered.tree, &recovered.sessions, now_ms());
     core.set_replication(Replication::Learner);
     core.stop_serving();
@@ -118,6 +123,7 @@ pub async fn run(
         snapshot_due: false,
         appends: Vec::new(),
         scratch: BytesMut::new(),
+        logged_before_start,
     };
     let mut ticker = tokio::time::interval(Duration::from_millis(PEER_TICK_MS));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -189,6 +195,9 @@ struct Shell {
     /// Where the leader encodes its txns: each is split off as its own `Bytes`, so that the
     /// encoding is the one copy the log, the PROPOSALs and the commit all share.
     scratch: BytesMut,
+    /// The last zxid in the log at start: committing txns up to it replays the restored log
+    /// tail, which does not count toward `snapCount` (see [`Shell::execute_core`]).
+    logged_before_start: zk_proto::Zxid,
 }
 
 impl Shell {
@@ -301,8 +310,18 @@ impl Shell {
                     tracing::debug!(%err, "could not forward to the leader");
                 }
             }
-            // A restarted learner applies its whole log tail when the leader's DIFF commits
-            // it, which often crosses the snapshot threshold: capturing the tree there (and
+            // A restarted member applies its whole log tail when the leader's DIFF (or its
+            // own new epoch) commits it, which often crosses the snapshot threshold. Those
+            // txns were logged before the restart: Apache's SyncRequestProcessor counts only
+            // the txns it logs itself, from zero at start, so a snapshot due only to them is
+            // skipped (the core's count starts over, as Apache's does).
+            Action::Snapshot if self.core.last_processed_zxid() <= self.logged_before_start => {
+                tracing::debug!(
+                    zxid = %self.core.last_processed_zxid(),
+                    "snapshot due to replaying the log tail: skipped"
+                );
+            }
+            // Newly logged txns made it due while syncing: capturing the tree there (and
             // writing it beside the core) would delay the NEWLEADER ack and serving. Nothing
             // depends on the snapshot being taken now (the log is durable), so it waits for
             // the first tick after serving starts.

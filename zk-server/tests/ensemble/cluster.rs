@@ -100,7 +100,8 @@ pub struct Node {
     pub role: Role,
     /// The client port's address.
     pub client: SocketAddr,
-    dir: PathBuf,
+    /// Holds `zoo.cfg` and `data/`.
+    pub dir: PathBuf,
     child: Option<Child>,
     paused: bool,
 }

@@ -11,7 +11,9 @@ use std::io::{self, Read, Write};
 use simd_adler32::Adler32;
 
 /// Size of the internal buffers: large enough that a 1M-node snapshot is read in few syscalls.
-const BUF_BYTES: usize = 64 * 1024;
+/// The reader reads straight from the file into its buffer (no `BufReader` under it for an
+/// uncompressed snapshot), so this is also the read size.
+const BUF_BYTES: usize = 256 * 1024;
 
 /// Why a read stopped short.
 #[derive(Debug)]
@@ -109,7 +111,12 @@ impl<R: Read> CheckedReader<R> {
         Ok(self.end - self.pos)
     }
 
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], ReadError> {
+    /// Whether `n` (≤ the buffer size) more bytes can be read without reaching the end.
+    pub(crate) fn has(&mut self, n: usize) -> io::Result<bool> {
+        Ok(self.fill(n)? >= n)
+    }
+
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], ReadError> {
         let available = self.fill(N)?;
         if available < N {
             return Err(ReadError::Truncated {
@@ -134,6 +141,12 @@ impl<R: Read> CheckedReader<R> {
     /// Reads `len` bytes. The vector grows only as bytes actually arrive, so a corrupt length
     /// prefix cannot make this allocate more than the stream holds.
     pub(crate) fn read_bytes(&mut self, len: usize) -> Result<Vec<u8>, ReadError> {
+        if len <= self.end - self.pos {
+            // Already buffered (a node's path and data almost always are): one exact copy.
+            let out = self.buf[self.pos..self.pos + len].to_vec();
+            self.pos += len;
+            return Ok(out);
+        }
         let mut out = Vec::with_capacity(len.min(BUF_BYTES));
         while out.len() < len {
             let want = (len - out.len()).min(self.buf.len());

@@ -164,15 +164,17 @@ impl SnapshotStore for FileSnapshotStore {
             .fs
             .open(&path, false)
             .map_err(|e| io_err("open", &path, e))?;
-        let file = io::BufReader::with_capacity(64 * 1024, HandleIo { handle, offset: 0 });
-        let input = snapshot
-            .compression
-            .decoder(file)
-            .map_err(|e| Error::InvalidSnapshot {
-                file: path.clone(),
-                offset: 0,
-                reason: format!("{} stream: {e}", snapshot.compression),
-            })?;
+        let file = HandleIo { handle, offset: 0 };
+        // The reader buffers in large reads itself; a decompressor reads in small ones.
+        let input = match snapshot.compression {
+            Compression::None => Ok(Box::new(file) as Box<dyn Read + Send>),
+            compression => compression.decoder(io::BufReader::with_capacity(64 * 1024, file)),
+        };
+        let input = input.map_err(|e| Error::InvalidSnapshot {
+            file: path.clone(),
+            offset: 0,
+            reason: format!("{} stream: {e}", snapshot.compression),
+        })?;
         SnapshotReader::new(input, path)
     }
 

@@ -197,6 +197,44 @@ impl<R: Read> SnapshotReader<R> {
             _ => path,
         };
         let data = self.buffer("node data")?.map(Bytes::from);
+        let (acl_id, stat) = self.acl_id_and_stat()?;
+        Ok(Some(SnapshotNode {
+            path,
+            data,
+            acl_id,
+            stat,
+        }))
+    }
+
+    /// A node's ACL id and stat: 68 bytes of fixed-size fields, decoded from one read when they
+    /// are all there (nearly always), else field by field so that an error names the field.
+    fn acl_id_and_stat(&mut self) -> Result<(i64, StatPersisted)> {
+        const BYTES: usize = 8 + 8 * 4 + 4 * 3 + 8 * 2;
+        let at = self.input.offset();
+        let buffered = self
+            .input
+            .has(BYTES)
+            .map_err(|e| self.read_error(at, "node aclId", ReadError::Io(e)))?;
+        if buffered {
+            let b: [u8; BYTES] = self
+                .input
+                .take()
+                .map_err(|e| self.read_error(at, "node aclId", e))?;
+            let i64_at = |i: usize| i64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+            let i32_at = |i: usize| i32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+            let stat = StatPersisted {
+                czxid: Zxid(i64_at(8)),
+                mzxid: Zxid(i64_at(16)),
+                ctime: i64_at(24),
+                mtime: i64_at(32),
+                version: i32_at(40),
+                cversion: i32_at(44),
+                aversion: i32_at(48),
+                ephemeral_owner: i64_at(52),
+                pzxid: Zxid(i64_at(60)),
+            };
+            return Ok((i64_at(0), stat));
+        }
         let acl_id = self.i64("node aclId")?;
         let stat = StatPersisted {
             czxid: Zxid(self.i64("StatPersisted.czxid")?),
@@ -209,12 +247,7 @@ impl<R: Read> SnapshotReader<R> {
             ephemeral_owner: self.i64("StatPersisted.ephemeralOwner")?,
             pzxid: Zxid(self.i64("StatPersisted.pzxid")?),
         };
-        Ok(Some(SnapshotNode {
-            path,
-            data,
-            acl_id,
-            stat,
-        }))
+        Ok((acl_id, stat))
     }
 
     /// Reads any nodes not yet read, the seals and the optional sections after them, verifying
