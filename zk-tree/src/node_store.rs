@@ -298,17 +298,16 @@ impl NodeStore {
         let mut buf = std::mem::take(&mut self.scratch);
         buf.clear();
         let rec = self.record_of(&slot);
-        let range = record::meta_range(rec);
+        let (meta_start, len) = record::meta_start_and_len(rec);
         record::encode_meta(&mut buf, meta);
         record::encode_data(&mut buf, data);
-        let tail_len = record::len(rec) - range.start;
-        if tail_len == buf.len() {
+        if len - meta_start == buf.len() {
             // Same length (a setData of same-size data, the usual case): overwrite in place.
-            let at = slot.offset as usize + range.start;
-            self.pages[slot.page as usize].buf[at..at + tail_len].copy_from_slice(&buf);
+            let at = slot.offset as usize + meta_start;
+            self.pages[slot.page as usize].buf[at..at + buf.len()].copy_from_slice(&buf);
         } else {
-            let mut whole = Vec::with_capacity(range.start + buf.len());
-            whole.extend_from_slice(&rec[..range.start]);
+            let mut whole = Vec::with_capacity(meta_start + buf.len());
+            whole.extend_from_slice(&rec[..meta_start]);
             whole.extend_from_slice(&buf);
             self.replace(id, &whole);
         }

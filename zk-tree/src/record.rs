@@ -236,6 +236,14 @@ pub(crate) fn meta_range(rec: &[u8]) -> std::ops::Range<usize> {
     start..meta_end(rec, start)
 }
 
+/// Where the meta section starts and where the record ends, in one pass.
+pub(crate) fn meta_start_and_len(rec: &[u8]) -> (usize, usize) {
+    let start = meta_start(rec);
+    let mut at = meta_end(rec, start);
+    let tagged = get_varint(rec, &mut at) as usize;
+    (start, at + tagged.saturating_sub(1))
+}
+
 /// The decoded meta section.
 pub(crate) fn meta(rec: &[u8]) -> Meta {
     meta_and_end(rec).0
@@ -379,6 +387,7 @@ mod tests {
             && acl(buf) == meta_.acl
             && data(buf) == data_
             && meta_range(buf).end + data_bytes(buf).len() == end
+            && meta_start_and_len(buf) == (meta_range(buf).start, end)
     }
 
     #[test]
