@@ -81,11 +81,9 @@ fn build(nodes: usize) -> Server {
     }
     let after = rss_bytes();
     println!(
-        "built {nodes} znodes (100-byte data) in {:.2?}: {:.1} bytes of RSS per znode \
-         (DataNode itself {} bytes)",
+        "built {nodes} znodes (100-byte data) in {:.2?}: {:.1} bytes of RSS per znode",
         started.elapsed(),
         (after - before) as f64 / nodes as f64,
-        zk_tree::DataNode::SIZE_BYTES
     );
     server
 }

@@ -29,9 +29,9 @@ use zk_proto::create_mode::EphemeralOwner;
 use zk_proto::txn::{Txn, TxnHeader};
 use zk_proto::{Acl, ErrorCode, EventType, SessionId, Stat, StatPersisted, Zxid};
 
-use crate::data_node::DataNode;
 use crate::data_tree::{node_size, DataTree, ROOT};
 use crate::digest::node_digest;
+use crate::node_ref::NodeId;
 use crate::quota::{self, QuotaUpdate};
 
 /// Which of the server's two watch tables a trigger fires.
@@ -155,12 +155,6 @@ impl TxnCtx {
 fn split_path(path: &str) -> Option<(&str, &str)> {
     let slash = path.rfind('/')?;
     Some((&path[..slash], &path[slash + 1..]))
-}
-
-/// An exact-size copy of znode data, so that the tree never pins the frame or log buffer the
-/// data was decoded from.
-fn own(data: &Option<Bytes>) -> Option<Bytes> {
-    data.as_ref().map(|d| Bytes::copy_from_slice(d))
 }
 
 impl DataTree {
@@ -295,25 +289,15 @@ impl DataTree {
         OpResult::Multi(results)
     }
 
-    /// The digest contribution of slot `id` known to live at `path`.
-    fn digest_at(&self, path: &str, node: &DataNode) -> u64 {
-        node_digest(path, node.data.as_deref(), &node.stat)
-    }
-
-    /// Changes the node at slot `id` (path `path`) through `change`, keeping the digest.
-    fn change_node<R>(
-        &mut self,
-        path: &str,
-        id: crate::data_node::NodeId,
-        change: impl FnOnce(&mut DataNode) -> R,
-    ) -> R {
-        let old = self.digest_at(path, self.arena.get(id));
-        self.digest.remove(old);
-        let node = self.arena.get_mut(id);
-        let out = change(node);
-        let new = self.digest_at(path, self.arena.get(id));
-        self.digest.add(new);
-        out
+    /// Changes the stat of the node at slot `id` (path `path`) through `change`, keeping the
+    /// digest.
+    fn change_stat(&mut self, path: &str, id: NodeId, change: impl FnOnce(&mut StatPersisted)) {
+        let (mut meta, data) = self.store.get(id).meta_and_data();
+        self.digest.remove(node_digest(path, data, &meta.stat));
+        change(&mut meta.stat);
+        self.store.set_meta(id, &meta);
+        self.digest
+            .add(node_digest(path, self.store.get(id).data(), &meta.stat));
     }
 
     /// `createNode`: see the module docs for the replay rules. Returns the new node's stat.
@@ -331,7 +315,9 @@ impl DataTree {
         // Apache interns the ACL before the existence check and hands it to an existing node.
         let acl_id = self.acls.intern(acl);
         if let Some(existing) = self.resolve(path) {
-            let old = std::mem::replace(&mut self.arena.get_mut(existing).acl, acl_id);
+            let mut meta = self.store.get(existing).meta();
+            let old = std::mem::replace(&mut meta.acl, acl_id);
+            self.store.set_meta(existing, &meta);
             self.acls.remove_usage(old);
             return Err(ErrorCode::NodeExists);
         }
@@ -342,15 +328,15 @@ impl DataTree {
             return Err(ErrorCode::BadArguments);
         }
         let zxid = ctx.zxid;
-        self.change_node(parent_path, parent, |p| {
+        self.change_stat(parent_path, parent, |p| {
             let cversion = if parent_cversion == -1 {
-                p.stat.cversion.wrapping_add(1)
+                p.cversion.wrapping_add(1)
             } else {
                 parent_cversion
             };
-            if cversion > p.stat.cversion {
-                p.stat.cversion = cversion;
-                p.stat.pzxid = zxid;
+            if cversion > p.cversion {
+                p.cversion = cversion;
+                p.pzxid = zxid;
             }
         });
         let stat = StatPersisted {
@@ -364,15 +350,14 @@ impl DataTree {
             ephemeral_owner: owner,
             pzxid: zxid,
         };
-        let node = DataNode::new(name, parent, own(data), acl_id, stat);
-        let id = self.insert_node(Some(parent), path, node);
+        let id = self.insert_node(Some(parent), path, name, data.as_deref(), acl_id, &stat);
         let data_len = data.as_ref().map_or(0, |d| d.len() as i64);
         let updates = QuotaUpdate::after_create(self, path, data_len);
         self.update_quota_stats(updates);
-        let stat = self.stat_of(self.arena.get(id));
+        let stat = self.stat_of(self.store.get(id));
         let node_acl = self.acls.get(acl_id).clone();
         ctx.trigger(path, EventType::NodeCreated, WatchTable::Data, node_acl);
-        let parent_acl = self.acl_of(self.arena.get(parent)).clone();
+        let parent_acl = self.acl_of(self.store.get(parent)).clone();
         ctx.trigger(
             parent_path,
             EventType::NodeChildrenChanged,
@@ -387,22 +372,17 @@ impl DataTree {
         let (parent_path, name) = split_path(path).ok_or(ErrorCode::NoNode)?;
         let parent = self.resolve(parent_path).ok_or(ErrorCode::NoNode)?;
         let zxid = ctx.zxid;
-        let old = self.digest_at(parent_path, self.arena.get(parent));
-        self.digest.remove(old);
         let child = self.unlink_child(parent, name);
-        let p = self.arena.get_mut(parent);
-        if zxid > p.stat.pzxid {
-            p.stat.pzxid = zxid;
+        if zxid > self.store.get(parent).stat_persisted().pzxid {
+            self.change_stat(parent_path, parent, |p| p.pzxid = zxid);
         }
-        let new = self.digest_at(parent_path, self.arena.get(parent));
-        self.digest.add(new);
         let child = child.ok_or(ErrorCode::NoNode)?;
-        let data_len = i64::from(self.arena.get(child).data_length());
+        let data_len = i64::from(self.store.get(child).data_length());
         let acl = self.remove_subtree(path, child);
         let update = QuotaUpdate::after_delete(self, path, data_len);
         self.update_quota_stats(update);
         ctx.trigger(path, EventType::NodeDeleted, WatchTable::DataThenChild, acl);
-        let parent_acl = self.acl_of(self.arena.get(parent)).clone();
+        let parent_acl = self.acl_of(self.store.get(parent)).clone();
         ctx.trigger(
             parent_path,
             EventType::NodeChildrenChanged,
@@ -415,21 +395,30 @@ impl DataTree {
     /// Frees an unlinked node and, should it have any (only a corrupt log can delete a node
     /// with children), its descendants; returns the node's ACL. Apache would leave such
     /// descendants as unreachable orphans in its map; here they go, with their indexes.
-    fn remove_subtree(&mut self, path: &str, top: crate::data_node::NodeId) -> Arc<[Acl]> {
-        let acl = self.acl_of(self.arena.get(top)).clone();
+    fn remove_subtree(&mut self, path: &str, top: NodeId) -> Arc<[Acl]> {
+        let acl = self.acl_of(self.store.get(top)).clone();
         let mut stack = vec![(top, path.to_owned())];
         while let Some((id, path)) = stack.pop() {
-            let node = self.arena.remove(id);
-            if let Some(children) = node.children.as_deref() {
-                for entry in children.iter() {
-                    let child_path = format!("{path}/{}", self.arena.get(entry.id).name);
-                    stack.push((entry.id, child_path));
+            // Children first: a node is freed only once it has none.
+            let kids: Vec<NodeId> = self.store.child_ids(id).collect();
+            if !kids.is_empty() {
+                stack.push((id, path.clone()));
+                for kid in kids {
+                    let name = self.store.get(kid).name().to_owned();
+                    let unlinked = self.store.unlink_child(id, &name);
+                    debug_assert_eq!(unlinked, Some(kid));
+                    stack.push((kid, format!("{path}/{name}")));
                 }
+                continue;
             }
-            self.digest.remove(self.digest_at(&path, &node));
-            self.data_size -= node_size(&path, &node);
-            self.acls.remove_usage(node.acl);
-            self.unindex_owner(id, node.stat.ephemeral_owner);
+            let node = self.store.get(id);
+            let meta = node.meta();
+            self.digest
+                .remove(node_digest(&path, node.data(), &meta.stat));
+            self.data_size -= node_size(&path, node);
+            self.acls.remove_usage(meta.acl);
+            self.unindex_owner(id, meta.stat.ephemeral_owner);
+            self.store.remove(id);
         }
         acl
     }
@@ -444,23 +433,24 @@ impl DataTree {
     ) -> Result<Stat, ErrorCode> {
         let id = self.resolve(path).ok_or(ErrorCode::NoNode)?;
         let (zxid, time) = (ctx.zxid, ctx.time);
-        let new_data = own(data);
-        let new_len = new_data.as_ref().map_or(0, |d| d.len() as i64);
-        let old_len = self.change_node(path, id, |n| {
-            let old = std::mem::replace(&mut n.data, new_data);
-            n.stat.mtime = time;
-            n.stat.mzxid = zxid;
-            n.stat.version = version;
-            old.map_or(0, |d| d.len() as i64)
-        });
+        let new_len = data.as_ref().map_or(0, |d| d.len() as i64);
+        let (mut meta, old_data) = self.store.get(id).meta_and_data();
+        let old_len = old_data.map_or(0, |d| d.len() as i64);
+        self.digest.remove(node_digest(path, old_data, &meta.stat));
+        meta.stat.mtime = time;
+        meta.stat.mzxid = zxid;
+        meta.stat.version = version;
+        self.store.set_data(id, &meta, data.as_deref());
+        self.digest
+            .add(node_digest(path, data.as_deref(), &meta.stat));
         // The root is in Apache's size twice, as "" and "/".
         let copies = if id == ROOT { 2 } else { 1 };
         self.data_size += copies * (new_len - old_len);
         let update = QuotaUpdate::after_set_data(self, path, old_len, new_len);
         self.update_quota_stats(update);
-        let node = self.arena.get(id);
-        let stat = self.stat_of(node);
-        let acl = self.acl_of(node).clone();
+        let node = self.store.get(id);
+        let stat = node.client_stat_of(&meta.stat, node.data_length(), self.extended_types_enabled);
+        let acl = self.acls.get(meta.acl).clone();
         ctx.trigger(path, EventType::NodeDataChanged, WatchTable::Data, acl);
         Ok(stat)
     }
@@ -479,7 +469,7 @@ impl DataTree {
                     let Some(id) = self.resolve(&quota::stat_path(&prefix)) else {
                         continue; // Apache logs "Missing node for stat"
                     };
-                    let current = self.arena.get(id).data.as_deref().unwrap_or_default();
+                    let current = self.store.get(id).data().unwrap_or_default();
                     // Unparseable stats stay as they are (Java would throw).
                     let Some(data) = QuotaUpdate::adjusted(current, bytes_diff, count_diff) else {
                         continue;
@@ -494,7 +484,13 @@ impl DataTree {
             };
             let stat_path = quota::stat_path(&prefix);
             if let Some(id) = self.resolve(&stat_path) {
-                self.change_node(&stat_path, id, |n| n.data = Some(Bytes::from(new_data)));
+                let node = self.store.get(id);
+                let meta = node.meta();
+                self.digest
+                    .remove(node_digest(&stat_path, node.data(), &meta.stat));
+                self.store.set_data(id, &meta, Some(&new_data));
+                self.digest
+                    .add(node_digest(&stat_path, Some(&new_data), &meta.stat));
             }
         }
     }
@@ -508,12 +504,9 @@ impl DataTree {
         let (mut count, mut bytes) = (0, 0);
         let mut stack = vec![top];
         while let Some(id) = stack.pop() {
-            let node = self.arena.get(id);
             count += 1;
-            bytes += i64::from(node.data_length());
-            if let Some(children) = node.children.as_deref() {
-                stack.extend(children.iter().map(|e| e.id));
-            }
+            bytes += i64::from(self.store.get(id).data_length());
+            stack.extend(self.store.child_ids(id));
         }
         (count, bytes)
     }
@@ -522,13 +515,12 @@ impl DataTree {
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
         let id = self.resolve(path).ok_or(ErrorCode::NoNode)?;
         // Release first, as Apache does: an unchanged list used only here gets a new id.
-        self.acls.remove_usage(self.arena.get(id).acl);
-        let acl_id = self.acls.intern(acl);
-        self.change_node(path, id, |n| {
-            n.stat.aversion = version;
-            n.acl = acl_id;
-        });
-        Ok(self.stat_of(self.arena.get(id)))
+        let mut meta = self.store.get(id).meta();
+        self.acls.remove_usage(meta.acl);
+        meta.acl = self.acls.intern(acl);
+        meta.stat.aversion = version;
+        self.set_meta(path, id, &meta);
+        Ok(self.stat_of(self.store.get(id)))
     }
 
     /// `setCversionPzxid`: raise a node's stored cversion (−1: by one) and set its pzxid, only
@@ -541,16 +533,16 @@ impl DataTree {
     ) -> Result<(), ErrorCode> {
         let path = path.strip_suffix('/').unwrap_or(path);
         let id = self.resolve(path).ok_or(ErrorCode::NoNode)?;
-        let current = self.arena.get(id).stat.cversion;
+        let current = self.store.get(id).stat_persisted().cversion;
         let cversion = if cversion == -1 {
             current.wrapping_add(1)
         } else {
             cversion
         };
         if cversion > current {
-            self.change_node(path, id, |n| {
-                n.stat.cversion = cversion;
-                n.stat.pzxid = zxid;
+            self.change_stat(path, id, |n| {
+                n.cversion = cversion;
+                n.pzxid = zxid;
             });
         }
         Ok(())

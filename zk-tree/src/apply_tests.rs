@@ -111,7 +111,7 @@ pub(crate) fn recomputed_digest(tree: &DataTree) -> i64 {
     let mut digest = crate::digest::TreeDigest::default();
     let mut cursor = tree.preorder();
     while let Some((path, node)) = cursor.next_node() {
-        digest.add(node_digest(path, node.data.as_deref(), &node.stat));
+        digest.add(node_digest(path, node.data(), &node.stat_persisted()));
     }
     digest.value()
 }
@@ -441,7 +441,7 @@ fn replayed_create_of_an_existing_node_converges() {
     // A create (type 1) whose node exists but whose parentCVersion is larger moves the parent
     // forward (the node was re-created by another session inside the fuzzy window).
     db.apply(S1, 5, 12, Txn::Create(create("/a/b", None, false, 4)));
-    let a = *db.tree.node("/a").unwrap().stat_persisted();
+    let a = db.tree.node("/a").unwrap().stat_persisted();
     assert_eq!((a.cversion, a.pzxid), (4, Zxid(5)));
     // create2 does not get that adjustment, exactly as in Apache's processTxn.
     db.apply(S1, 6, 13, Txn::Create2(create("/a/b", None, false, 9)));
@@ -453,7 +453,7 @@ fn replayed_create_of_an_existing_node_converges() {
     assert_eq!(&**db.tree.acl("/a/b").unwrap(), &Acl::read_acl_unsafe()[..]);
     // A lower parentCVersion (a create replayed after later ones) never lowers the parent.
     db.apply(S1, 8, 15, Txn::Create(create("/a/z", None, false, 2)));
-    let a = *db.tree.node("/a").unwrap().stat_persisted();
+    let a = db.tree.node("/a").unwrap().stat_persisted();
     assert_eq!((a.cversion, a.pzxid), (4, Zxid(5)));
     assert!(db.tree.node("/a/z").is_some(), "the node itself is created");
     assert_eq!(db.tree.digest(), recomputed_digest(&db.tree));
@@ -694,9 +694,9 @@ fn snapshot_hooks_round_trip_a_tree() {
         builder
             .add_node(
                 path,
-                node.data().cloned(),
+                node.data().map(Bytes::copy_from_slice),
                 node.acl_id(),
-                *node.stat_persisted(),
+                node.stat_persisted(),
             )
             .unwrap();
     }

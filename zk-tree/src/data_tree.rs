@@ -20,9 +20,10 @@ use zk_proto::create_mode::EphemeralOwner;
 use zk_proto::{Acl, SessionId, Stat, StatPersisted, Zxid};
 
 use crate::acl_cache::{AclCache, AclId};
-use crate::data_node::{name_hash, owner_of, widen, ChildEntry, DataNode, NodeId};
 use crate::digest::{node_digest, TreeDigest};
-use crate::node_arena::NodeArena;
+use crate::node_ref::{owner_of, NodeId, NodeRef};
+use crate::node_store::NodeStore;
+use crate::record::Meta;
 
 /// The slot of the root.
 pub(crate) const ROOT: NodeId = 0;
@@ -35,7 +36,7 @@ pub(crate) const ROOT: NodeId = 0;
 /// node with an id other than -1.
 #[derive(Debug, Clone)]
 pub struct DataTree {
-    pub(crate) arena: NodeArena,
+    pub(crate) store: NodeStore,
     pub(crate) acls: AclCache,
     pub(crate) ephemerals: BTreeMap<SessionId, BTreeSet<NodeId>>,
     pub(crate) containers: BTreeSet<NodeId>,
@@ -64,31 +65,25 @@ impl DataTree {
     /// decides whether a raw ephemeralOwner with the high byte 0xFF is a TTL node.
     pub fn with_extended_types(extended_types_enabled: bool) -> Self {
         let mut tree = DataTree::empty(extended_types_enabled);
-        let empty = || Some(bytes::Bytes::new());
-        let root = DataNode::new(
-            "",
-            ROOT,
-            empty(),
-            AclId::OPEN_ACL_UNSAFE,
-            StatPersisted::default(),
-        );
-        let root_id = tree.insert_node(None, "", root);
+        let stat = StatPersisted::default();
+        let root_id = tree.insert_node(None, "", "", Some(b""), AclId::OPEN_ACL_UNSAFE, &stat);
         debug_assert_eq!(root_id, ROOT);
         let zk = tree.insert_initial(ROOT, "/zookeeper", "zookeeper");
         tree.insert_initial(zk, "/zookeeper/quota", "quota");
         let config = tree.insert_initial(zk, "/zookeeper/config", "config");
         // Apache's addConfigNode calls setACL(config, READ_ACL_UNSAFE, -1): aversion -1.
         let acl = tree.acls.intern(&Acl::read_acl_unsafe());
-        let node = tree.arena.get_mut(config);
-        node.acl = acl;
-        node.stat.aversion = -1;
+        let mut meta = tree.store.get(config).meta();
+        meta.acl = acl;
+        meta.stat.aversion = -1;
+        tree.store.set_meta(config, &meta);
         tree
     }
 
     /// A tree without nodes, for the snapshot builder.
     pub(crate) fn empty(extended_types_enabled: bool) -> Self {
         DataTree {
-            arena: NodeArena::default(),
+            store: NodeStore::default(),
             acls: AclCache::default(),
             ephemerals: BTreeMap::new(),
             containers: BTreeSet::new(),
@@ -103,40 +98,43 @@ impl DataTree {
     /// Adds one of the initial nodes the way Apache does: `addChild` without touching the
     /// parent's stat or digest.
     fn insert_initial(&mut self, parent: NodeId, path: &str, name: &str) -> NodeId {
-        let node = DataNode::new(
-            name,
-            parent,
-            Some(bytes::Bytes::new()),
-            AclId::OPEN_ACL_UNSAFE,
-            StatPersisted::default(),
-        );
-        self.insert_node(Some(parent), path, node)
+        let stat = StatPersisted::default();
+        let acl = AclId::OPEN_ACL_UNSAFE;
+        self.insert_node(Some(parent), path, name, Some(b""), acl, &stat)
     }
 
-    /// Stores `node` (already carrying its parent slot and ACL usage), links it into its
-    /// parent's child set, and accounts for it in the digest, size and indexes.
+    /// Stores a new node `name` at `path` under `parent` (whose child set has no `name`; the
+    /// caller has counted the ACL usage), links it into the child set, and accounts for it in
+    /// the digest, size and indexes.
     pub(crate) fn insert_node(
         &mut self,
         parent: Option<NodeId>,
         path: &str,
-        node: DataNode,
+        name: &str,
+        data: Option<&[u8]>,
+        acl: AclId,
+        stat: &StatPersisted,
     ) -> NodeId {
-        self.digest
-            .add(node_digest(path, node.data.as_deref(), &node.stat));
-        self.data_size += node_size(path, &node);
+        self.digest.add(node_digest(path, data, stat));
+        let data_len = data.map_or(0, |d| d.len() as i64);
+        self.data_size += utf16_len(path) + data_len;
         if parent.is_none() {
             // The root also counts under its "/" alias.
-            self.data_size += node.data.as_ref().map_or(0, |d| d.len() as i64);
+            self.data_size += data_len;
         }
-        let owner = node.stat.ephemeral_owner;
-        let hash = name_hash(&node.name);
-        let id = self.arena.insert(node);
-        if let Some(parent) = parent {
-            let set = self.arena.get_mut(parent).children.get_or_insert_default();
-            set.insert_unique(widen(hash), ChildEntry { id, hash }, |e| widen(e.hash));
-        }
-        self.index_owner(id, owner);
+        let id = self.store.insert(parent, name, data, acl, stat);
+        self.index_owner(id, stat.ephemeral_owner);
         id
+    }
+
+    /// Replaces the stat and ACL id of `id`, the node at `path`, keeping the digest.
+    pub(crate) fn set_meta(&mut self, path: &str, id: NodeId, meta: &Meta) {
+        let node = self.store.get(id);
+        self.digest
+            .remove(node_digest(path, node.data(), &node.stat_persisted()));
+        self.store.set_meta(id, meta);
+        let node = self.store.get(id);
+        self.digest.add(node_digest(path, node.data(), &meta.stat));
     }
 
     /// Adds `id` to the ephemeral, container or TTL index its owner calls for.
@@ -191,38 +189,18 @@ impl DataTree {
 
     /// The slot of `parent`'s child `name`.
     pub(crate) fn find_child(&self, parent: NodeId, name: &str) -> Option<NodeId> {
-        let set = self.arena.get(parent).children.as_deref()?;
-        let hash = name_hash(name);
-        set.find(widen(hash), |e| {
-            e.hash == hash && self.arena.get(e.id).name == name
-        })
-        .map(|e| e.id)
+        self.store.find_child(parent, name)
     }
 
     /// Unlinks `parent`'s child `name` from the child set and returns its slot (the node
     /// itself stays in the arena).
     pub(crate) fn unlink_child(&mut self, parent: NodeId, name: &str) -> Option<NodeId> {
-        let mut set = self.arena.get_mut(parent).children.take()?;
-        let hash = name_hash(name);
-        let found = match set.find_entry(widen(hash), |e| {
-            e.hash == hash && self.arena.get(e.id).name == name
-        }) {
-            Ok(entry) => Some(entry.remove().0.id),
-            Err(_) => None,
-        };
-        if !set.is_empty() {
-            // Give memory back once a big directory has mostly emptied.
-            if set.len() * 4 < set.capacity() && set.capacity() > 16 {
-                set.shrink_to(set.len() * 2, |e| widen(e.hash));
-            }
-            self.arena.get_mut(parent).children = Some(set);
-        }
-        found
+        self.store.unlink_child(parent, name)
     }
 
     /// The node at `path`.
-    pub fn node(&self, path: &str) -> Option<&DataNode> {
-        self.resolve(path).map(|id| self.arena.get(id))
+    pub fn node(&self, path: &str) -> Option<NodeRef<'_>> {
+        self.resolve(path).map(|id| self.store.get(id))
     }
 
     /// The client's [`Stat`] of the node at `path` (`statNode`/`copyStat`).
@@ -232,8 +210,13 @@ impl DataTree {
 
     /// The client's [`Stat`] of `node`: cversion as `2 × stored − numChildren`, ephemeralOwner
     /// 0 for container and TTL nodes.
-    pub fn stat_of(&self, node: &DataNode) -> Stat {
+    pub fn stat_of(&self, node: NodeRef<'_>) -> Stat {
         node.client_stat(self.extended_types_enabled)
+    }
+
+    /// The client's [`Stat`] of `node` and its data, decoded together (getData's answer).
+    pub fn stat_and_data_of<'a>(&self, node: NodeRef<'a>) -> (Stat, Option<&'a [u8]>) {
+        node.client_stat_and_data(self.extended_types_enabled)
     }
 
     /// The ACL list of the node at `path`.
@@ -242,8 +225,8 @@ impl DataTree {
     }
 
     /// The ACL list of `node`.
-    pub fn acl_of(&self, node: &DataNode) -> &Arc<[Acl]> {
-        self.acls.get(node.acl)
+    pub fn acl_of(&self, node: NodeRef<'_>) -> &Arc<[Acl]> {
+        self.acls.get(node.acl_id())
     }
 
     /// The tree's ACL cache (ids and lists, for snapshots).
@@ -257,10 +240,10 @@ impl DataTree {
     }
 
     /// The child names of `node`.
-    pub fn children_of<'a>(&'a self, node: &'a DataNode) -> Children<'a> {
+    pub fn children_of<'a>(&'a self, node: NodeRef<'a>) -> Children<'a> {
         Children {
             tree: self,
-            iter: node.children.as_deref().map(|set| set.iter()),
+            iter: node.child_set().map(|set| set.iter()),
         }
     }
 
@@ -269,15 +252,14 @@ impl DataTree {
     pub fn all_children_number(&self, path: &str) -> Option<usize> {
         let start = self.resolve(path)?;
         if start == ROOT {
-            return Some(self.arena.len() - 1);
+            return Some(self.store.len() - 1);
         }
         let mut count = 0;
         let mut stack = vec![start];
         while let Some(id) = stack.pop() {
-            if let Some(set) = self.arena.get(id).children.as_deref() {
-                count += set.len();
-                stack.extend(set.iter().map(|e| e.id));
-            }
+            let before = stack.len();
+            stack.extend(self.store.child_ids(id));
+            count += stack.len() - before;
         }
         Some(count)
     }
@@ -287,9 +269,8 @@ impl DataTree {
         let mut names = Vec::new();
         let mut at = id;
         while at != ROOT {
-            let node = self.arena.get(at);
-            names.push(node.name.as_str());
-            at = node.parent;
+            names.push(self.store.get(at).name());
+            at = self.store.parent(at);
         }
         if names.is_empty() {
             return "/".to_owned();
@@ -339,7 +320,7 @@ impl DataTree {
     /// `getNodeCount()` — shown by `srvr`/`stat` as "Node count" and by `mntr` as
     /// `zk_znode_count` — is one more, because its map holds the root under "" and "/".
     pub fn node_count(&self) -> usize {
-        self.arena.len()
+        self.store.len()
     }
 
     /// Apache's `approximateDataSize()` (`mntr` `zk_approximate_data_size`): the sum of path
@@ -380,8 +361,8 @@ impl DataTree {
 }
 
 /// A node's contribution to [`DataTree::approximate_data_size`].
-pub(crate) fn node_size(path: &str, node: &DataNode) -> i64 {
-    utf16_len(path) + node.data.as_ref().map_or(0, |d| d.len() as i64)
+pub(crate) fn node_size(path: &str, node: NodeRef<'_>) -> i64 {
+    utf16_len(path) + i64::from(node.data_length())
 }
 
 /// Java's `String.length()`.
@@ -397,15 +378,15 @@ pub(crate) fn utf16_len(s: &str) -> i64 {
 #[derive(Debug, Clone)]
 pub struct Children<'a> {
     tree: &'a DataTree,
-    iter: Option<hashbrown::hash_table::Iter<'a, ChildEntry>>,
+    iter: Option<hashbrown::hash_table::Iter<'a, NodeId>>,
 }
 
 impl<'a> Iterator for Children<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let entry = self.iter.as_mut()?.next()?;
-        Some(self.tree.arena.get(entry.id).name.as_str())
+        let id = self.iter.as_mut()?.next()?;
+        Some(self.tree.store.get(*id).name())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

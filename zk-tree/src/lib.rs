@@ -8,7 +8,8 @@
 //! - [`data_tree`]: [`DataTree`], the znodes and the ephemeral/container/TTL indexes; reads.
 //! - [`apply`]: [`DataTree::apply`] commits one txn and returns an [`ApplyOutcome`]: the
 //!   [`OpResult`] for the reply and the [`WatchTrigger`]s to fire, in Apache's order.
-//! - [`data_node`]: [`DataNode`], one znode, and why it is laid out as it is.
+//! - [`node_ref`]: [`NodeRef`], the view of one znode, and why nodes are laid out as they are
+//!   (slots, packed records in pages, child sets: `node_store.rs`, `record.rs`).
 //! - [`acl_cache`]: [`AclCache`], the interned ACL lists nodes refer to by [`AclId`].
 //! - [`digest`]: the incremental tree digest replicas compare (Apache's DigestCalculator).
 //! - [`snapshot`]: the pre-order cursor and [`TreeBuilder`](snapshot::TreeBuilder) that
@@ -45,15 +46,15 @@
 //!
 //! # Memory per znode
 //!
-//! Measured by `cargo bench -p zk-tree --bench tree` (release build, Linux x86-64, glibc
-//! malloc): building 1,000,000 znodes `/bench/n0000001`… with 100 bytes of data each through
-//! `apply` grows the process's resident set by **275 bytes per znode** (a `DataNode` is 144
-//! bytes, the data 100 bytes plus malloc's header, the parent's child table ~12 bytes; see
-//! [`data_node`] for the layout). Apache ZooKeeper 3.8.0's own `DataTree` (OpenJDK 17, G1,
-//! compressed oops), filled the same way in-process by `benches/HeapPerZnode.java`, holds
-//! **424 bytes of live heap per znode** after a full GC — and a JVM's resident set is larger
-//! than its live heap. So the same tree needs about 35% less memory here, before counting the
-//! JVM's heap headroom.
+//! A node has no allocation of its own: a 16-byte slot, a packed record (owner slot, name,
+//! the stat in ~12 bytes, data) appended to 256 KiB pages, and one bucket and a half of its
+//! parent's child table (see [`node_ref`] and `node_store.rs`). A standalone server loaded with
+//! 1,000,000 znodes of 100 bytes (`zk-bench load`) holds 155 MB of RSS in all, against 286 MB
+//! with the earlier one-struct-per-node layout (144-byte `DataNode`, data in its own malloc
+//! chunk) and 821–1,124 MB for Apache ZooKeeper 3.8 with `-Xms1g -Xmx1g` (whose own
+//! `DataTree` holds 424 bytes of live heap per znode after a full GC, measured in-process by
+//! `benches/HeapPerZnode.java`); docs/performance.md, "Memory with 1M znodes", has the
+//! measurements and commands.
 //!
 //! Serving requests:
 //!
@@ -76,20 +77,21 @@ pub mod acl_cache;
 pub mod acl_check;
 pub mod apply;
 pub mod auth;
-pub mod data_node;
 pub mod data_tree;
 pub mod digest;
 pub mod error;
-mod node_arena;
+pub mod node_ref;
+mod node_store;
 pub mod outstanding_changes;
 pub mod prep;
 pub mod quota;
 pub mod reaper;
+mod record;
 pub mod snapshot;
 pub mod watch_manager;
 
 pub use acl_cache::{AclCache, AclId};
 pub use apply::{ApplyOutcome, OpResult, WatchTable, WatchTrigger};
-pub use data_node::DataNode;
 pub use data_tree::{Children, DataTree};
 pub use error::{Error, Result};
+pub use node_ref::NodeRef;

@@ -65,10 +65,11 @@ impl NodeView {
     /// The view of an existing tree node at `path`.
     pub fn of_tree(tree: &DataTree, path: &str) -> Option<NodeView> {
         let node = tree.node(path)?;
-        let data = node.data().cloned();
+        let data = node.data().map(Bytes::copy_from_slice);
+        let stat = node.stat_persisted();
         Some(NodeView {
-            stat: *node.stat_persisted(),
-            digest: node_digest(path, data.as_deref(), node.stat_persisted()),
+            stat,
+            digest: node_digest(path, data.as_deref(), &stat),
             data,
             acl: Arc::clone(tree.acl_of(node)),
             child_count: i32::try_from(node.num_children()).unwrap_or(i32::MAX),

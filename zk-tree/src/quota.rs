@@ -228,7 +228,7 @@ pub fn check_quota(
     };
     let read = |p: String| {
         let node = tree.node(&p)?;
-        StatsTrack::parse(node.data().map_or(&[][..], |d| &d[..]))
+        StatsTrack::parse(node.data().unwrap_or_default())
     };
     let Some(limits) = read(limit_path(&prefix)) else {
         return Vec::new();

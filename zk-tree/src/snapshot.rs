@@ -37,7 +37,7 @@
 //! let mut cursor = tree.preorder();
 //! while let Some((path, node)) = cursor.next_node() {
 //!     builder
-//!         .add_node(path, node.data().cloned(), node.acl_id(), *node.stat_persisted())
+//!         .add_node(path, node.data().map(bytes::Bytes::copy_from_slice), node.acl_id(), node.stat_persisted())
 //!         .unwrap();
 //! }
 //! let mut copy = builder.finish().unwrap();
@@ -51,9 +51,9 @@ use hashbrown::hash_table;
 use zk_proto::{Acl, Id, Perms, StatPersisted};
 
 use crate::acl_cache::AclId;
-use crate::data_node::{ChildEntry, DataNode};
 use crate::data_tree::{DataTree, ROOT};
 use crate::error::{Error, Result};
+use crate::node_ref::{NodeId, NodeRef};
 
 /// A pre-order walk over a tree's nodes ([`DataTree::preorder`]).
 ///
@@ -64,18 +64,18 @@ pub struct PreOrder<'a> {
     tree: &'a DataTree,
     path: String,
     /// One frame per ancestor of the next node: its remaining children and its path length.
-    stack: Vec<(hash_table::Iter<'a, ChildEntry>, usize)>,
+    stack: Vec<(hash_table::Iter<'a, NodeId>, usize)>,
     started: bool,
 }
 
 impl<'a> PreOrder<'a> {
     /// The next node and its path (`""` for the root), parents before children.
-    pub fn next_node(&mut self) -> Option<(&str, &'a DataNode)> {
+    pub fn next_node(&mut self) -> Option<(&str, NodeRef<'a>)> {
         let tree = self.tree;
         if !self.started {
             self.started = true;
-            let root = tree.arena.get(ROOT);
-            if let Some(children) = root.children.as_deref() {
+            let root = tree.store.get(ROOT);
+            if let Some(children) = root.child_set() {
                 self.stack.push((children.iter(), 0));
             }
             return Some(("", root));
@@ -83,15 +83,15 @@ impl<'a> PreOrder<'a> {
         loop {
             let (children, base_len) = self.stack.last_mut()?;
             let base_len = *base_len;
-            let Some(entry) = children.next() else {
+            let Some(&id) = children.next() else {
                 self.stack.pop();
                 continue;
             };
-            let node = tree.arena.get(entry.id);
+            let node = tree.store.get(id);
             self.path.truncate(base_len);
             self.path.push('/');
-            self.path.push_str(&node.name);
-            if let Some(grandchildren) = node.children.as_deref() {
+            self.path.push_str(node.name());
+            if let Some(grandchildren) = node.child_set() {
                 self.stack.push((grandchildren.iter(), self.path.len()));
             }
             return Some((&self.path, node));
@@ -142,8 +142,8 @@ impl TreeBuilder {
     }
 
     /// Adds one node record. The root comes first, as `""`; every other path is its parent's
-    /// path, '/', and its name. Data is copied to an exact-size buffer so that the tree does not
-    /// keep the snapshot's read buffer alive.
+    /// path, '/', and its name. Data is copied into the tree's own record, so that the tree
+    /// does not keep the snapshot's read buffer alive.
     pub fn add_node(
         &mut self,
         path: &str,
@@ -161,7 +161,6 @@ impl TreeBuilder {
                 .insert_loaded(acl, vec![Acl::new(Perms::NONE, Id::anyone())]);
             self.unknown_acl_nodes += 1;
         }
-        let data = data.map(|d| Bytes::copy_from_slice(&d));
         let Some(slash) = path.rfind('/') else {
             if !path.is_empty() {
                 return Err(invalid(path, "path does not start with '/'"));
@@ -171,8 +170,8 @@ impl TreeBuilder {
             }
             self.has_root = true;
             self.tree.acls.add_usage(acl);
-            let root = DataNode::new("", ROOT, data, acl, stat);
-            self.tree.insert_node(None, path, root);
+            self.tree
+                .insert_node(None, path, "", data.as_deref(), acl, &stat);
             return Ok(());
         };
         if !self.has_root {
@@ -195,8 +194,9 @@ impl TreeBuilder {
             return Err(invalid(path, "path repeated"));
         }
         self.tree.acls.add_usage(acl);
-        let node = DataNode::new(name, parent, data, acl, stat);
-        self.tree.insert_node(Some(parent), path, node);
+        let data = data.as_deref();
+        self.tree
+            .insert_node(Some(parent), path, name, data, acl, &stat);
         Ok(())
     }
 

@@ -72,7 +72,7 @@ fn replaying_apache_log_reproduces_every_logged_digest() {
     // `get -s /zookeeper/quota/qapp/zookeeper_stats` as "count=2,bytes=5" with
     // mZxid = cZxid = 0x20, dataVersion 0, dataLength 15: the data changed, the stat did not.
     let stats = tree.node("/zookeeper/quota/qapp/zookeeper_stats").unwrap();
-    assert_eq!(&stats.data().unwrap()[..], b"count=2,bytes=5");
+    assert_eq!(stats.data().unwrap(), b"count=2,bytes=5");
     let stat = tree.stat_of(stats);
     assert_eq!(
         (stat.czxid, stat.mzxid, stat.version, stat.data_length),

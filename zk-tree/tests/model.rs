@@ -422,7 +422,7 @@ fn assert_agree(tree: &DataTree, model: &Model) -> Result<(), String> {
             ),
         )?;
         check(
-            node.stat_persisted() == &n.stat,
+            node.stat_persisted() == n.stat,
             format!("stored stat of {path}"),
         )?;
         check(

@@ -525,14 +525,7 @@ impl ServerCore {
 
     /// A frame written by `write` into the scratch buffer, copied out at its exact size.
     fn encode(&mut self, write: impl FnOnce(&mut BytesMut)) -> Bytes {
-        self.scratch.clear();
-        write(&mut self.scratch);
-        let frame = Bytes::copy_from_slice(&self.scratch);
-        if self.scratch.capacity() > 4 * SCRATCH_BYTES {
-            // One huge reply (a large getChildren, say) should not pin its size for good.
-            self.scratch = BytesMut::with_capacity(SCRATCH_BYTES);
-        }
-        frame
+        encode_in(&mut self.scratch, write)
     }
 
     fn send_error(&mut self, conn: ConnId, xid: Xid, err: ErrorCode) {
@@ -642,6 +635,19 @@ fn is_plain_read(req: &Request) -> bool {
             | Request::GetAllChildrenNumber(_)
             | Request::GetEphemerals(_)
     )
+}
+
+/// A frame written by `write` into `scratch`, copied out at its exact size (a free function,
+/// so that a reply can be written from a borrow of the tree: see `reads.rs`'s getData).
+fn encode_in(scratch: &mut BytesMut, write: impl FnOnce(&mut BytesMut)) -> Bytes {
+    scratch.clear();
+    write(scratch);
+    let frame = Bytes::copy_from_slice(scratch);
+    if scratch.capacity() > 4 * SCRATCH_BYTES {
+        // One huge reply (a large getChildren, say) should not pin its size for good.
+        *scratch = BytesMut::with_capacity(SCRATCH_BYTES);
+    }
+    frame
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! side): exists, getData, getChildren(2), getACL, getEphemerals, getAllChildrenNumber, whoAmI,
 //! multiRead, sync, ping, and the watch-management requests.
 
+use zk_proto::frame::write_frame;
+use zk_proto::jute::{write_buffer, Jute};
 use zk_proto::multi::{MultiOp, MultiResponse, MultiResult};
 use zk_proto::records::{
     ClientInfo, ErrorResponse, ExistsResponse, GetAclResponse, GetAllChildrenNumberResponse,
@@ -9,7 +11,9 @@ use zk_proto::records::{
     SyncResponse, WhoAmIResponse,
 };
 use zk_proto::watch::AddWatchMode;
-use zk_proto::{ErrorCode, Perms, Request, RequestHeader, Response, SessionId, Stat, Xid, Zxid};
+use zk_proto::{
+    ErrorCode, Perms, ReplyHeader, Request, RequestHeader, Response, SessionId, Stat, Xid, Zxid,
+};
 use zk_tree::watch_manager::{NodeZxids, Notification, SetWatchesLists, WatchKind};
 
 use super::connection::ConnId;
@@ -36,8 +40,17 @@ impl ServerCore {
             Request::SetWatches(_) | Request::SetWatches2(_) => Xid::SET_WATCHES,
             _ => header.xid,
         };
-        let result = self.read(conn, session, &req);
         let zxid = self.tree.last_processed_zxid();
+        let result = match &req {
+            Request::GetData(r) => match self.send_data(conn, xid, zxid, &r.path, r.watch) {
+                Ok(()) => {
+                    self.on_answered(conn, xid, zxid, received_ms, now_ms);
+                    return;
+                }
+                Err(code) => Err(code),
+            },
+            _ => self.read(conn, session, &req),
+        };
         match result {
             Ok(body) => self.send_reply(conn, xid, zxid, ErrorCode::Ok, &body),
             Err(code) => self.send_reply(conn, xid, zxid, code, &Response::Empty),
@@ -50,6 +63,7 @@ impl ServerCore {
             Request::Ping => Ok(Response::Empty),
             Request::Exists(r) => self.exists(conn, &r.path, r.watch),
             Request::GetData(r) => {
+                // Served by send_data; kept for completeness of this match.
                 let (data, stat) = self.get_data(conn, &r.path)?;
                 if r.watch {
                     self.watches
@@ -195,6 +209,40 @@ impl ServerCore {
         }
     }
 
+    /// getData, answered by writing the reply straight from the node's record (no copy of
+    /// the data but the reply frame itself).
+    fn send_data(
+        &mut self,
+        conn: ConnId,
+        xid: Xid,
+        zxid: Zxid,
+        path: &str,
+        watch: bool,
+    ) -> Result<(), ErrorCode> {
+        let node = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
+        self.require(conn, self.tree.acl_of(node), Perms::READ)?;
+        if watch {
+            self.watches
+                .add_watch(path, Self::watcher(conn), WatchKind::Data);
+        }
+        let (stat, data) = self.tree.stat_and_data_of(node);
+        let header = ReplyHeader {
+            xid,
+            zxid,
+            err: ErrorCode::Ok,
+        };
+        let frame = super::encode_in(&mut self.scratch, |out| {
+            write_frame(out, |b| {
+                header.write(b);
+                write_buffer(b, data);
+                stat.write(b);
+            });
+        });
+        self.send(conn, frame);
+        Ok(())
+    }
+
+    /// getData inside multiRead (the data copied into the result).
     fn get_data(
         &self,
         conn: ConnId,
@@ -202,7 +250,8 @@ impl ServerCore {
     ) -> Result<(Option<bytes::Bytes>, Stat), ErrorCode> {
         let node = self.tree.node(path).ok_or(ErrorCode::NoNode)?;
         self.require(conn, self.tree.acl_of(node), Perms::READ)?;
-        Ok((node.data().cloned(), self.tree.stat_of(node)))
+        let data = node.data().map(bytes::Bytes::copy_from_slice);
+        Ok((data, self.tree.stat_of(node)))
     }
 
     fn get_children(&self, conn: ConnId, path: &str) -> Result<(Vec<String>, Stat), ErrorCode> {

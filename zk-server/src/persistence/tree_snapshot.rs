@@ -64,9 +64,9 @@ impl TreeSnapshot {
                 &mut packed,
                 SnapshotNodeRef {
                     path,
-                    data: node.data().map(|d| &d[..]),
+                    data: node.data(),
                     acl_id: node.acl_id().0,
-                    stat: node.stat_persisted(),
+                    stat: &node.stat_persisted(),
                 },
             );
             node_count += 1;

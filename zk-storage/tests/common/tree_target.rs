@@ -121,7 +121,7 @@ impl TreeTarget {
                 ExpectedNode {
                     data: node.data().map(|d| d.to_vec()),
                     acl: tree.acl_of(node).to_vec(),
-                    stat: *node.stat_persisted(),
+                    stat: node.stat_persisted(),
                 },
             );
         }
@@ -165,9 +165,9 @@ impl SnapshotSource for TreeSource<'_> {
         while let Some((path, node)) = cursor.next_node() {
             visit(SnapshotNodeRef {
                 path,
-                data: node.data().map(|d| &d[..]),
+                data: node.data(),
                 acl_id: node.acl_id().0,
-                stat: node.stat_persisted(),
+                stat: &node.stat_persisted(),
             })?;
         }
         Ok(())

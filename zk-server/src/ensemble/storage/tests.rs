@@ -391,8 +391,8 @@ fn sync_body_round_trip_keeps_tree_digest_acls_and_sessions() {
         assert_eq!(copy.stat(path), tree.stat(path), "{path}");
         assert_eq!(copy.acl(path), tree.acl(path), "{path}");
         assert_eq!(
-            copy.node(path).and_then(|n| n.data().cloned()),
-            tree.node(path).and_then(|n| n.data().cloned()),
+            copy.node(path).and_then(|n| n.data().map(<[u8]>::to_vec)),
+            tree.node(path).and_then(|n| n.data().map(<[u8]>::to_vec)),
             "{path}"
         );
     }
