@@ -46,7 +46,7 @@
 //!
 //! # Memory per znode
 //!
-//! A node has no allocation of its own: a 16-byte slot, a packed record (owner slot, name,
+//! A node has no allocation of its own: a 12-byte slot, a packed record (owner slot, name,
 //! the stat in ~12 bytes, data) appended to 256 KiB pages, and one bucket and a half of its
 //! parent's child table (see [`node_ref`] and `node_store.rs`). A standalone server loaded with
 //! 1,000,000 znodes of 100 bytes (`zk-bench load`) holds 155 MB of RSS in all, against 286 MB

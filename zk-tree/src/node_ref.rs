@@ -9,7 +9,7 @@
 //! object of its own (`node_store.rs` documents the whole layout):
 //!
 //! ```text
-//! slot       16 B   record location, parent slot, child-set index
+//! slot       12 B   record location, parent slot
 //! record     4 B owner + name + ~12 B packed stat + data, back to back in 256 KiB pages
 //! child set  ~4-10 B in the parent's table of child slots
 //! ```

@@ -1,18 +1,20 @@
-//! [`NodeStore`]: where a tree's znodes live — a fixed 16-byte slot per node, its packed
+//! [`NodeStore`]: where a tree's znodes live — a fixed 12-byte slot per node, its packed
 //! [`record`] in a slab of large pages, and the child sets of the nodes that have children.
 //!
 //! # Layout
 //!
 //! ```text
-//! slots       chunks of 1024 Slot { page u32, offset u32, parent u32, children u32 }
+//! slots       chunks of 1024 Slot { page u32, offset u32, parent u32 }
 //!             addressed by NodeId; free slots are reused, newest first
 //! pages       Vec<u8> buffers of PAGE_BYTES, records appended back to back; a record
 //!             longer than BIG_RECORD gets a page of its own, of its exact size
-//! child sets  hashbrown tables of child NodeIds (4 bytes a bucket), for parents only;
-//!             a child's hash is recomputed from its name when a table grows
+//! child sets  hashbrown tables of child NodeIds (4 bytes a bucket), for parents only, kept
+//!             in a map by the parent's NodeId (most nodes are leaves: a per-slot set index
+//!             cost every leaf 4 bytes); a child's hash is recomputed from its name when a
+//!             table grows
 //! ```
 //!
-//! Per znode this is the 16-byte slot, the record (4-byte owner, name, ~12-byte stat, data)
+//! Per znode this is the 12-byte slot, the record (4-byte owner, name, ~12-byte stat, data)
 //! and one child-table bucket and a half — no allocation of its own. A 1,000,000-znode tree of
 //! 100-byte values holds ≈ 150 bytes per znode (docs/performance.md, "Memory with 1M znodes").
 //!
@@ -29,7 +31,8 @@
 //! pages never hold more than twice the live bytes plus one open page, however long a run of
 //! writes is.
 
-use hashbrown::HashTable;
+use foldhash::fast::FixedState;
+use hashbrown::{HashMap, HashTable};
 use zk_proto::StatPersisted;
 
 use crate::acl_cache::AclId;
@@ -43,7 +46,7 @@ const BIG_RECORD: usize = PAGE_BYTES / 8;
 /// log2 of the slots per chunk.
 const CHUNK_BITS: u32 = 10;
 const CHUNK_SLOTS: usize = 1 << CHUNK_BITS;
-/// `Slot::page` of a free slot, `Slot::children` of a node without children, "no open page".
+/// `Slot::page` of a free slot, "no open page".
 const NONE: u32 = u32::MAX;
 
 /// A parent's child set: the children's slots, hashed by name.
@@ -55,7 +58,6 @@ struct Slot {
     page: u32,
     offset: u32,
     parent: NodeId,
-    children: u32,
 }
 
 /// One slab page.
@@ -74,8 +76,8 @@ pub(crate) struct NodeStore {
     slots: Vec<Vec<Slot>>,
     free_slots: Vec<NodeId>,
     live: usize,
-    sets: Vec<ChildSet>,
-    free_sets: Vec<u32>,
+    /// The child set of every node that has children, by the node's slot.
+    sets: HashMap<NodeId, ChildSet, FixedState>,
     pages: Vec<Page>,
     free_pages: Vec<u32>,
     /// The page new records are appended to; `None` before the first record.
@@ -106,8 +108,7 @@ impl NodeStore {
     /// The node in slot `id`; a free slot here is a broken tree invariant.
     pub(crate) fn get(&self, id: NodeId) -> NodeRef<'_> {
         let slot = self.slot(id);
-        let children = (slot.children != NONE).then(|| &self.sets[slot.children as usize]);
-        NodeRef::new(self.record_of(slot), children)
+        NodeRef::new(self.record_of(slot), self.sets.get(&id))
     }
 
     /// The name of slot `id` (bytes: every comparison is of bytes).
@@ -127,23 +128,19 @@ impl NodeStore {
 
     /// The slot of `parent`'s child `name`.
     pub(crate) fn find_child(&self, parent: NodeId, name: &str) -> Option<NodeId> {
-        let set = self.slot(parent).children;
-        if set == NONE {
-            return None;
-        }
         let hash = widen(name_hash(name.as_bytes()));
-        self.sets[set as usize]
+        self.sets
+            .get(&parent)?
             .find(hash, |&id| self.name_of(id) == name.as_bytes())
             .copied()
     }
 
     /// The child slots of `id`.
     pub(crate) fn child_ids(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        let set = self.slot(id).children;
-        (set != NONE)
-            .then(|| self.sets[set as usize].iter().copied())
+        self.sets
+            .get(&id)
             .into_iter()
-            .flatten()
+            .flat_map(|set| set.iter().copied())
     }
 
     /// Bytes the pages hold (capacity, live or not).
@@ -190,7 +187,6 @@ impl NodeStore {
             page: NONE,
             offset: 0,
             parent,
-            children: NONE,
         };
         if let Some(id) = self.free_slots.pop() {
             *self.slot_mut(id) = fresh;
@@ -207,17 +203,6 @@ impl NodeStore {
     }
 
     fn link(&mut self, parent: NodeId, child: NodeId, name: &str) {
-        let mut set = self.slot(parent).children;
-        if set == NONE {
-            set = match self.free_sets.pop() {
-                Some(i) => i,
-                None => {
-                    self.sets.push(ChildSet::new());
-                    u32::try_from(self.sets.len() - 1).expect("more than 2^32 parents")
-                }
-            };
-            self.slot_mut(parent).children = set;
-        }
         let hash = widen(name_hash(name.as_bytes()));
         // Split borrows: the table grows while names are read from the pages.
         let (slots, pages) = (&self.slots, &self.pages);
@@ -227,30 +212,27 @@ impl NodeStore {
                 &pages[s.page as usize].buf[s.offset as usize..],
             )))
         };
-        self.sets[set as usize].insert_unique(hash, child, rehash);
+        self.sets
+            .entry(parent)
+            .or_default()
+            .insert_unique(hash, child, rehash);
     }
 
     /// Unlinks `parent`'s child `name` and returns its slot (the node itself stays stored).
     pub(crate) fn unlink_child(&mut self, parent: NodeId, name: &str) -> Option<NodeId> {
-        let set = self.slot(parent).children;
-        if set == NONE {
-            return None;
-        }
         let hash = widen(name_hash(name.as_bytes()));
         let (slots, pages) = (&self.slots, &self.pages);
         let name_at = |id: NodeId| {
             let s = &slots[id as usize >> CHUNK_BITS][id as usize & (CHUNK_SLOTS - 1)];
             record::name(&pages[s.page as usize].buf[s.offset as usize..])
         };
-        let table = &mut self.sets[set as usize];
+        let table = self.sets.get_mut(&parent)?;
         let found = match table.find_entry(hash, |&id| name_at(id) == name.as_bytes()) {
             Ok(entry) => Some(entry.remove().0),
             Err(_) => None,
         };
         if table.is_empty() {
-            *table = ChildSet::new();
-            self.free_sets.push(set);
-            self.slot_mut(parent).children = NONE;
+            self.sets.remove(&parent);
         } else if table.len() * 4 < table.capacity() && table.capacity() > 16 {
             // Give memory back once a big directory has mostly emptied.
             table.shrink_to(table.len() * 2, |&id| widen(name_hash(name_at(id))));
@@ -261,7 +243,10 @@ impl NodeStore {
     /// Frees slot `id` and its record; the node must have been unlinked and have no children.
     pub(crate) fn remove(&mut self, id: NodeId) {
         let slot = *self.slot(id);
-        assert!(slot.children == NONE, "removing a node with children");
+        assert!(
+            !self.sets.contains_key(&id),
+            "removing a node with children"
+        );
         let len = record::len(self.record_of(&slot));
         self.slot_mut(id).page = NONE;
         self.free_slots.push(id);
