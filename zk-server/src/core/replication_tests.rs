@@ -358,29 +358,22 @@ fn a_learner_forwards_writes_behind_a_held_read_and_the_read_sees_only_the_write
         _ => None,
     });
 
-    // The create commits: its reply, then the read behind it, which does not see the setData.
-    let entry = appends.next().expect("the create's txn");
-    let bytes = Bytes::from(entry.to_vec());
-    learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
-    let out = frames(&learner.take_actions(), 7);
-    assert_eq!(out.len(), 2, "the create's reply and the held read");
-    let (h, _) = reply(&out[0], OpCode::Create);
-    assert_eq!(h.xid, Xid(1));
-    let (h, r) = reply(&out[1], OpCode::GetData);
-    assert_eq!(h.xid, Xid(2));
-    assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(&b"v"[..])));
-
-    // The setData commits: its reply, then the second read, which sees it.
-    let entry = appends.next().expect("the setData's txn");
-    let bytes = Bytes::from(entry.to_vec());
-    learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
-    let out = frames(&learner.take_actions(), 7);
-    assert_eq!(out.len(), 2, "the setData's reply and the held read");
-    let (h, _) = reply(&out[0], OpCode::SetData);
-    assert_eq!(h.xid, Xid(3));
-    let (h, r) = reply(&out[1], OpCode::GetData);
-    assert_eq!(h.xid, Xid(4));
-    assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(&b"w"[..])));
+    // Each write's commit answers it, then the read held behind it, which sees that write
+    // and not the next.
+    let mut commit_next = |write: OpCode, xid: i32, read_sees: &[u8]| {
+        let entry = appends.next().expect("a proposed txn");
+        let bytes = Bytes::from(entry.to_vec());
+        learner.on_commit(entry.zxid(), &bytes, 0).unwrap();
+        let out = frames(&learner.take_actions(), 7);
+        assert_eq!(out.len(), 2, "the write's reply and the held read");
+        let (h, _) = reply(&out[0], write);
+        assert_eq!(h.xid, Xid(xid));
+        let (h, r) = reply(&out[1], OpCode::GetData);
+        assert_eq!(h.xid, Xid(xid + 1));
+        assert!(matches!(r, Response::GetData(ref d) if d.data.as_deref() == Some(read_sees)));
+    };
+    commit_next(OpCode::Create, 1, b"v");
+    commit_next(OpCode::SetData, 3, b"w");
 }
 
 #[test]
