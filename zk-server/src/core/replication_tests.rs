@@ -99,6 +99,17 @@ fn commit_everywhere(leader: &mut ServerCore, learner: &mut ServerCore) -> Vec<A
     out
 }
 
+/// A leader and a learner whose client (connection 7) has a session, created through the
+/// leader.
+fn leader_and_learner_with_session() -> (ServerCore, ServerCore) {
+    let mut leader = core(1, Replication::Leader);
+    let mut learner = core(2, Replication::Learner);
+    connect(&mut learner, 7);
+    let (forwards, _) = split(learner.take_actions());
+    replicate(&mut leader, &mut learner, forwards);
+    (leader, learner)
+}
+
 fn frames(actions: &[Action], conn: u64) -> Vec<Bytes> {
     actions
         .iter()
@@ -155,11 +166,7 @@ fn a_learner_forwards_session_creation_and_answers_once_the_create_session_commi
 
 #[test]
 fn a_forwarded_write_is_answered_by_the_learner_that_received_it_in_session_order() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
 
     request(&mut learner, 7, 1, create("/a"));
     // A read behind the write waits for it (per-session FIFO).
@@ -195,11 +202,7 @@ fn a_forwarded_write_is_answered_by_the_learner_that_received_it_in_session_orde
 
 #[test]
 fn a_failed_forwarded_write_commits_as_an_error_txn_and_the_learner_answers_the_error() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
 
     request(&mut learner, 7, 1, create("/missing/child"));
     let (forwards, _) = split(learner.take_actions());
@@ -211,11 +214,7 @@ fn a_failed_forwarded_write_commits_as_an_error_txn_and_the_learner_answers_the_
 
 #[test]
 fn a_learner_sync_completes_only_once_the_learner_has_committed_the_leaders_last_proposal() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
 
     request(
         &mut learner,
@@ -263,11 +262,7 @@ fn stopping_serving_closes_every_client_and_refuses_new_ones() {
 
 #[test]
 fn only_the_leader_expires_sessions() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
     learner.tick(1_000_000);
     assert!(split(learner.take_actions()).0.is_empty());
     assert!(
@@ -318,11 +313,7 @@ fn forwards_round_trip_and_garbage_is_an_error() {
 
 #[test]
 fn a_learner_forwards_writes_behind_a_held_read_and_the_read_sees_only_the_writes_before_it() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
 
     let get = || {
         Request::GetData(GetDataRequest {
@@ -378,11 +369,7 @@ fn a_learner_forwards_writes_behind_a_held_read_and_the_read_sees_only_the_write
 
 #[test]
 fn a_leader_throttles_on_its_own_clients_requests_not_on_those_its_learners_forwarded() {
-    let mut leader = core(1, Replication::Leader);
-    let mut learner = core(2, Replication::Learner);
-    connect(&mut learner, 7);
-    let (forwards, _) = split(learner.take_actions());
-    replicate(&mut leader, &mut learner, forwards);
+    let (mut leader, mut learner) = leader_and_learner_with_session();
 
     request(&mut learner, 7, 1, create("/a"));
     let (forwards, _) = split(learner.take_actions());

@@ -51,6 +51,14 @@ fn seqs(r: std::ops::RangeInclusive<i64>) -> Vec<i64> {
     r.collect()
 }
 
+/// The errors a read of `log` from `from` yields.
+fn read_errors(log: &FileTxnLog<BytesEntry>, from: i64) -> Vec<Error> {
+    log.read_from(Zxid(from))
+        .unwrap()
+        .filter_map(|r| r.err())
+        .collect()
+}
+
 /// Collects the tracing events emitted on this thread while `f` runs, as "LEVEL message".
 fn logged<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
     use std::sync::Mutex;
@@ -566,11 +574,7 @@ fn misnamed_or_misordered_files_are_errors() {
     h.fs.put_file(log_path(&h, 1), &file_with(1..=5));
     h.fs.put_file(log_path(&h, 4), &file_with(4..=6));
     let log = open(&h).unwrap();
-    let errors: Vec<_> = log
-        .read_from(Zxid(1))
-        .unwrap()
-        .filter_map(|r| r.err())
-        .collect();
+    let errors = read_errors(&log, 1);
     assert!(matches!(&errors[..], [Error::ZxidGap { .. }]), "{errors:?}");
 
     // Zxids going back inside a file are an error wherever the file is read.
@@ -578,18 +582,10 @@ fn misnamed_or_misordered_files_are_errors() {
     h.fs.put_file(log_path(&h, 1), &file_with([1, 2, 3, 2, 4]));
     h.fs.put_file(log_path(&h, 5), &file_with(5..=6));
     let log = open(&h).unwrap();
-    let errors: Vec<_> = log
-        .read_from(Zxid(5))
-        .unwrap()
-        .filter_map(|r| r.err())
-        .collect();
+    let errors = read_errors(&log, 5);
     assert!(errors.is_empty(), "log.1 is not read: {errors:?}");
     let offsets = record_offsets(&file_with([1, 2, 3, 2, 4]));
-    let errors: Vec<_> = log
-        .read_from(Zxid(4))
-        .unwrap()
-        .filter_map(|r| r.err())
-        .collect();
+    let errors = read_errors(&log, 4);
     match &errors[..] {
         [e @ Error::CorruptLog { offset, .. }] => {
             assert_eq!(*offset, offsets[3] as u64, "{e}");
@@ -635,11 +631,7 @@ fn open_reads_only_the_start_of_earlier_files_and_reads_check_the_rest() {
     h.fs.put_file(log_path(&h, 1), &first);
     h.fs.put_file(log_path(&h, 5), &file_with(5..=6));
     let log = open(&h).unwrap();
-    let errors: Vec<_> = log
-        .read_from(Zxid(1))
-        .unwrap()
-        .filter_map(|r| r.err())
-        .collect();
+    let errors = read_errors(&log, 1);
     match &errors[..] {
         [e @ Error::CorruptLog { offset, .. }] => {
             assert_eq!(*offset, offsets[1] as u64, "{e}");
@@ -736,11 +728,7 @@ fn gap_inside_a_file_left_by_an_apache_snap_sync_opens_and_reads_report_it() {
     h.fs.put_file(log_path(&h, 1), &file_with([1, 2, 3, 10, 11]));
     let log = open(&h).unwrap();
     assert_eq!(read_all(&log, 10), vec![10, 11]);
-    let errors: Vec<_> = log
-        .read_from(Zxid(2))
-        .unwrap()
-        .filter_map(|r| r.err())
-        .collect();
+    let errors = read_errors(&log, 2);
     assert!(matches!(&errors[..], [Error::ZxidGap { .. }]), "{errors:?}");
 }
 
