@@ -7,8 +7,7 @@ use zk_proto::jute::{write_buffer, Jute};
 use zk_proto::multi::{MultiOp, MultiResponse, MultiResult};
 use zk_proto::records::{
     ClientInfo, ErrorResponse, ExistsResponse, GetAclResponse, GetAllChildrenNumberResponse,
-    GetChildren2Response, GetChildrenResponse, GetDataResponse, GetEphemeralsResponse,
-    SyncResponse, WhoAmIResponse,
+    GetChildren2Response, GetChildrenResponse, GetEphemeralsResponse, SyncResponse, WhoAmIResponse,
 };
 use zk_proto::watch::AddWatchMode;
 use zk_proto::{
@@ -58,19 +57,13 @@ impl ServerCore {
         self.on_answered(conn, xid, zxid, received_ms, now_ms);
     }
 
+    /// The reply to a read other than getData, which [`ServerCore::serve_read`] answers with
+    /// `send_data`, straight from the node's record.
     fn read(&mut self, conn: ConnId, session: SessionId, req: &Request) -> ReadResult {
         match req {
             Request::Ping => Ok(Response::Empty),
             Request::Exists(r) => self.exists(conn, &r.path, r.watch),
-            Request::GetData(r) => {
-                // Served by send_data; kept for completeness of this match.
-                let (data, stat) = self.get_data(conn, &r.path)?;
-                if r.watch {
-                    self.watches
-                        .add_watch(&r.path, Self::watcher(conn), WatchKind::Data);
-                }
-                Ok(Response::GetData(GetDataResponse { data, stat }))
-            }
+            Request::GetData(_) => unreachable!("serve_read answers getData with send_data"),
             Request::GetChildren(r) => {
                 let (children, _) = self.get_children(conn, &r.path)?;
                 if r.watch {
