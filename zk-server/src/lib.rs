@@ -54,6 +54,7 @@ pub mod error;
 pub mod four_letter;
 pub mod net;
 pub mod persistence;
+mod retention;
 pub mod server;
 pub mod session_tracker;
 mod snapshotter;

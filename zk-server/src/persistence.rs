@@ -21,13 +21,8 @@
 //!
 //! # Retention
 //!
-//! The sync thread keeps the newest `autopurge.snapRetainCount` snapshots and the logs they
-//! need, purging once at start and again after every snapshot — the only time there is
-//! something new to delete. Apache's `DatadirCleanupManager` purges on a timer every
-//! `autopurge.purgeInterval` instead; purging as soon as possible is never later than that, and
-//! keeps the disk bounded whatever the write rate. `autopurge.purgeInterval=0` turns purging
-//! off, as in Apache. A failed purge is logged and retried after the next snapshot; it never
-//! stops the server.
+//! The sync thread purges old snapshots and logs at start and after every snapshot: it
+//! decides and detaches, and a thread of its own deletes (`retention.rs`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,7 +32,6 @@ use std::thread;
 use tokio::sync::mpsc;
 use zk_proto::txn::{Txn, TxnLogEntry};
 use zk_proto::{SessionId, Zxid};
-use zk_storage::purge::AutopurgeConfig;
 use zk_storage::recovery::{Recovery, RecoveryTarget};
 use zk_storage::snapshot::{
     Compression, FileSnapshotStore, SnapshotAcl, SnapshotInfo, SnapshotNode, SnapshotSession,
@@ -49,6 +43,7 @@ use zk_tree::data_tree::DataTree;
 use zk_tree::snapshot::TreeBuilder;
 
 use crate::config::{ServerConfig, SnapshotCompression};
+use crate::retention::Retention;
 use crate::snapshotter::{Received, Snapshotter};
 use crate::{Error, Result};
 
@@ -195,43 +190,6 @@ impl Drop for Durability {
         self.commands = dead;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
-        }
-    }
-}
-
-/// What to keep (see "Retention" in the module docs).
-pub(crate) struct Retention {
-    config: AutopurgeConfig,
-    /// False when `autopurge.purgeInterval=0` disables purging.
-    enabled: bool,
-}
-
-impl Retention {
-    /// `autopurge.snapRetainCount` (at least 3) and whether `autopurge.purgeInterval` is on.
-    pub(crate) fn from_config(config: &ServerConfig) -> Retention {
-        let retain = config.autopurge_snap_retain_count.max(3) as usize;
-        Retention {
-            config: AutopurgeConfig::new(retain, 1),
-            enabled: config.autopurge_purge_interval.is_some(),
-        }
-    }
-
-    /// Purges after a background snapshot finished durably (`Some(true)`): only then is there
-    /// something new to delete.
-    pub(crate) fn after_snapshot(&self, finished: Option<bool>, persistence: &mut Persistence) {
-        if finished == Some(true) {
-            self.purge_if_enabled(persistence);
-        }
-    }
-
-    /// Purges old snapshots and logs, unless purging is off.
-    pub(crate) fn purge_if_enabled(&self, persistence: &mut Persistence) {
-        if !self.enabled {
-            return;
-        }
-        match zk_storage::purge::purge(&persistence.snapshots, &mut persistence.log, &self.config) {
-            Ok(plan) => tracing::debug!(?plan, "purged old snapshots and logs"),
-            Err(err) => tracing::warn!(%err, "purging old snapshots and logs failed; will retry"),
         }
     }
 }

@@ -9,7 +9,7 @@ use zk_proto::{Jute, Zxid};
 
 use crate::entry::{zxid_follows, LogEntry};
 use crate::file_txn_iterator::FileTxnIterator;
-use crate::fs::{FileHandle, FileSystem, StdFs};
+use crate::fs::{remove_gradually, FileHandle, FileSystem, StdFs};
 use crate::log_format::{
     encode_record, list_log_files, log_file_name, record_at, scan_file, starts_with_entry,
     FileWindow, Record, ScannedFile, Tail, FILE_HEADER_BYTES, TXN_LOG_HEADER,
@@ -74,6 +74,63 @@ pub struct LogFile {
     /// so recovery pays nothing for files wholly below its snapshot.
     pub scanned: bool,
 }
+
+/// Log files a [`FileTxnLog`] no longer lists, waiting to be removed: see
+/// [`FileTxnLog::detach_before`].
+#[derive(Debug)]
+#[must_use = "detached files stay on disk until removed"]
+pub struct DetachedLogFiles {
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+    /// Oldest first.
+    paths: Vec<PathBuf>,
+}
+
+impl DetachedLogFiles {
+    /// The files, oldest first.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// Removes the files and makes the removals durable. Slow on purpose (see
+    /// [`remove_gradually`]): each file is first renamed out of the log's namespace
+    /// (`log.<zxid>` to `purging.log.<zxid>`, durably), then cut a few MiB at a time, so that
+    /// freeing its blocks never stalls the fsyncs of the log being written; a crash part-way
+    /// leaves a `purging.` file, which no reader takes for a log file and the next
+    /// [`open`](FileTxnLog::open_with) removes. Files go oldest first, so that an interruption
+    /// leaves a suffix of the log. A file already gone is no error; after another error the
+    /// files not yet removed stay on disk until the log is next opened (and purged).
+    pub fn remove(self) -> Result<()> {
+        if self.paths.is_empty() {
+            return Ok(());
+        }
+        let mut doomed = Vec::with_capacity(self.paths.len());
+        for path in &self.paths {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let to = self
+                .dir
+                .join(format!("{PURGING_PREFIX}{}", name.unwrap_or_default()));
+            match self.fs.rename(path, &to) {
+                Ok(()) => doomed.push(to),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("rename", path)(e)),
+            }
+        }
+        // The renames are durable before any cut: a crash cannot leave a cut `log.` file.
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(io("fsync directory", &self.dir))?;
+        for path in &doomed {
+            remove_gradually(self.fs.as_ref(), path).map_err(io("remove", path))?;
+        }
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(io("fsync directory", &self.dir))
+    }
+}
+
+/// Names a log file being removed (see [`DetachedLogFiles::remove`]).
+pub const PURGING_PREFIX: &str = "purging.";
 
 /// The file being appended to.
 #[derive(Debug)]
@@ -180,6 +237,7 @@ impl<E: LogEntry> FileTxnLog<E> {
         let dir = dir.into();
         fs.create_dir_all(&dir)
             .map_err(io("create directory", &dir))?;
+        Self::remove_leftovers(fs.as_ref(), &dir);
         let scanned = Self::scan_all(fs.as_ref(), &dir)?;
         let files = Self::recover_tail(fs.as_ref(), &dir, scanned)?;
         let last_durable = files.iter().rev().find_map(|f| f.last_zxid);
@@ -196,6 +254,21 @@ impl<E: LogEntry> FileTxnLog<E> {
             poisoned: None,
             _entry: PhantomData,
         })
+    }
+
+    /// Removes the `purging.` files a purge left behind when it was interrupted. Best effort:
+    /// they hold nothing anyone reads, so a failure is only a warning.
+    fn remove_leftovers(fs: &dyn FileSystem, dir: &Path) {
+        let Ok(names) = fs.list(dir) else {
+            return; // listing the log files reports the error
+        };
+        for name in names.iter().filter(|n| n.starts_with(PURGING_PREFIX)) {
+            let path = dir.join(name);
+            tracing::info!(path = %path.display(), "removing a file an interrupted purge left");
+            if let Err(err) = fs.remove(&path) {
+                tracing::warn!(path = %path.display(), %err, "could not remove it");
+            }
+        }
     }
 
     /// Lists the files in zxid order, scanning the newest whole and looking at the start of
@@ -327,6 +400,28 @@ impl<E: LogEntry> FileTxnLog<E> {
     /// The log's files, in zxid order, with their durable extent.
     pub fn log_files(&self) -> &[LogFile] {
         &self.files
+    }
+
+    /// The first half of [`purge_before`](TxnLog::purge_before): forgets the files it would
+    /// remove and returns them, to be removed by [`DetachedLogFiles::remove`] — on another
+    /// thread if need be. Removing is the slow half: unlinking a 100 MiB log file makes the
+    /// file system free its blocks (tens of milliseconds on ext4), which on the thread that
+    /// appends would hold up every group commit behind it. The log never reads, writes or
+    /// names a detached file again: new files are named after zxids above every file it has
+    /// had, and [`truncate_after`](TxnLog::truncate_after) only removes files it lists.
+    pub fn detach_before(&mut self, zxid: Zxid) -> DetachedLogFiles {
+        // File i is not needed if file i + 1 starts at or before `zxid`: all of file i's
+        // entries are older than that.
+        let removable = self
+            .files
+            .windows(2)
+            .take_while(|pair| pair[1].start_zxid <= zxid)
+            .count();
+        DetachedLogFiles {
+            fs: self.fs.clone(),
+            dir: self.dir.clone(),
+            paths: self.files.drain(..removable).map(|f| f.path).collect(),
+        }
     }
 
     fn check_poisoned(&self) -> Result<()> {
@@ -592,25 +687,7 @@ impl<E: LogEntry> TxnLog for FileTxnLog<E> {
 
     fn purge_before(&mut self, zxid: Zxid) -> Result<()> {
         self.check_poisoned()?;
-        // File i is not needed if file i + 1 starts at or before `zxid`: all of file i's
-        // entries are older than that.
-        let removable = self
-            .files
-            .windows(2)
-            .take_while(|pair| pair[1].start_zxid <= zxid)
-            .count();
-        if removable == 0 {
-            return Ok(());
-        }
-        // Oldest first, so that an interruption leaves a suffix of the log.
-        for _ in 0..removable {
-            let path = &self.files[0].path;
-            self.fs.remove(path).map_err(io("remove", path))?;
-            self.files.remove(0);
-        }
-        self.fs
-            .sync_dir(&self.dir)
-            .map_err(io("fsync directory", &self.dir))
+        self.detach_before(zxid).remove()
     }
 
     fn roll(&mut self) -> Result<()> {

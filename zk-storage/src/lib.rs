@@ -78,7 +78,7 @@ pub mod txn_log;
 pub use entry::{zxid_follows, BytesEntry, EntryError, LogEntry, RawTxn};
 pub use epoch::{EpochFiles, EpochKind};
 pub use error::{Error, Result};
-pub use file_log::{FileTxnLog, FileTxnLogConfig, LogFile};
+pub use file_log::{DetachedLogFiles, FileTxnLog, FileTxnLogConfig, LogFile};
 pub use fs::{FileHandle, FileSystem, StdFs};
 pub use mem_log::MemTxnLog;
 pub use txn_log::{TxnIter, TxnLog};

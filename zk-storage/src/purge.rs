@@ -16,6 +16,8 @@
 //! [`plan_purge`] is the pure rule (a table of inputs and outputs, tested as such); [`purge`]
 //! executes it on a [`SnapshotStore`] and a [`TxnLog`], whose
 //! [`purge_before`](TxnLog::purge_before) applies rule 3 to its own files.
+//! [`detach_purge`] splits it for a server: the decision on the thread that writes the log,
+//! the slow deletions on another.
 //!
 //! ```
 //! use zk_storage::purge::plan_purge;
@@ -35,7 +37,9 @@ use std::time::Duration;
 
 use zk_proto::Zxid;
 
+use crate::entry::LogEntry;
 use crate::error::Result;
+use crate::file_log::{DetachedLogFiles, FileTxnLog};
 use crate::snapshot::{SnapshotInfo, SnapshotStore};
 use crate::txn_log::TxnLog;
 
@@ -153,6 +157,71 @@ where
     S: SnapshotStore,
     L: TxnLog,
 {
+    let (plan, doomed) = choose_snapshots(store, config)?;
+    let Some(oldest_kept) = plan.oldest_kept else {
+        return Ok(plan);
+    };
+    remove_snapshots(store, &doomed)?;
+    log.purge_before(oldest_kept)?;
+    Ok(plan)
+}
+
+/// A purge decided but not yet carried out: see [`detach_purge`].
+#[derive(Debug)]
+#[must_use = "nothing is deleted until the purge is executed"]
+pub struct PendingPurge<S> {
+    plan: PurgePlan,
+    store: S,
+    snapshots: Vec<SnapshotInfo>,
+    logs: Option<DetachedLogFiles>,
+}
+
+impl<S: SnapshotStore> PendingPurge<S> {
+    /// What it deletes (the plan's `logs` is left empty, as [`purge`]'s is).
+    pub fn plan(&self) -> &PurgePlan {
+        &self.plan
+    }
+
+    /// Deletes the snapshots, then the detached log files, as [`purge`] does.
+    pub fn execute(self) -> Result<PurgePlan> {
+        remove_snapshots(&self.store, &self.snapshots)?;
+        if let Some(logs) = self.logs {
+            logs.remove()?;
+        }
+        Ok(self.plan)
+    }
+}
+
+/// [`purge`] in two halves, for a writer that must not wait for deletions: decides (reading
+/// only the snapshots' names and ends) and detaches the log files from `log`
+/// ([`FileTxnLog::detach_before`]) now, and returns the deletions, which may run on any
+/// thread. What they delete is older than every snapshot kept and than every file `log`
+/// still lists, so the writer goes on meanwhile; a crash before they finish leaves files the
+/// next purge deletes.
+pub fn detach_purge<S, E>(
+    store: &S,
+    log: &mut FileTxnLog<E>,
+    config: &AutopurgeConfig,
+) -> Result<PendingPurge<S>>
+where
+    S: SnapshotStore + Clone,
+    E: LogEntry,
+{
+    let (plan, snapshots) = choose_snapshots(store, config)?;
+    let logs = plan.oldest_kept.map(|zxid| log.detach_before(zxid));
+    Ok(PendingPurge {
+        plan,
+        store: store.clone(),
+        snapshots,
+        logs,
+    })
+}
+
+/// The plan for `store`'s snapshots (logs left to the log) and the snapshots it deletes.
+fn choose_snapshots<S: SnapshotStore>(
+    store: &S,
+    config: &AutopurgeConfig,
+) -> Result<(PurgePlan, Vec<SnapshotInfo>)> {
     let listed: Vec<SnapshotInfo> = store.list()?;
     let checked: Vec<(Zxid, bool)> = listed
         .iter()
@@ -161,18 +230,24 @@ where
     let retain = config
         .snap_retain_count
         .max(AutopurgeConfig::MIN_SNAP_RETAIN_COUNT);
-    let mut plan = plan_purge(&checked, &[], retain);
+    let plan = plan_purge(&checked, &[], retain);
     let Some(oldest_kept) = plan.oldest_kept else {
         tracing::info!("purge: no valid snapshot, nothing deleted");
-        return Ok(plan);
+        return Ok((plan, Vec::new()));
     };
-    for info in listed.iter().filter(|s| s.zxid < oldest_kept) {
+    let doomed = listed
+        .into_iter()
+        .filter(|s| s.zxid < oldest_kept)
+        .collect();
+    Ok((plan, doomed))
+}
+
+fn remove_snapshots<S: SnapshotStore>(store: &S, doomed: &[SnapshotInfo]) -> Result<()> {
+    for info in doomed {
         tracing::info!(snapshot = %info.name, "purge: removing snapshot");
         store.remove(info)?;
     }
-    log.purge_before(oldest_kept)?;
-    plan.logs.clear();
-    Ok(plan)
+    Ok(())
 }
 
 #[cfg(test)]

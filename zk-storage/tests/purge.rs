@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use zk_storage::purge::{plan_purge, purge, AutopurgeConfig};
+use zk_storage::purge::{detach_purge, plan_purge, purge, AutopurgeConfig};
 use zk_storage::recovery::Recovery;
 use zk_storage::snapshot::{FileSnapshotStore, SnapshotStore};
 use zk_storage::{FileTxnLog, RawTxn};
@@ -17,13 +17,19 @@ use common::{assert_trees_eq, fixture, java_classpath, ExpectedTree};
 
 fn copy_fixture(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let to = tmp.path().join("version-2");
-    std::fs::create_dir(&to).unwrap();
-    for e in std::fs::read_dir(fixture(name).join("version-2")).unwrap() {
+    copy_dir(
+        &fixture(name).join("version-2"),
+        &tmp.path().join("version-2"),
+    );
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
-    tmp
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {
@@ -33,11 +39,30 @@ fn names(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Purges a copy of `data_dir` twice, with [`purge`] and with [`detach_purge`] (decided, then
+/// executed after the log is gone); both must leave the same files. Returns them.
 fn our_purge(data_dir: &Path, retain: usize) -> BTreeSet<String> {
+    let config = AutopurgeConfig::new(retain, 1);
+    let twin = tempfile::tempdir().unwrap();
+    copy_dir(&data_dir.join("version-2"), &twin.path().join("version-2"));
+
     let dir = data_dir.join("version-2");
     let store = FileSnapshotStore::open(&dir).unwrap();
     let mut log = FileTxnLog::<RawTxn>::open(&dir).unwrap();
-    purge(&store, &mut log, &AutopurgeConfig::new(retain, 1)).unwrap();
+    purge(&store, &mut log, &config).unwrap();
+
+    let twin_dir = twin.path().join("version-2");
+    let store = FileSnapshotStore::open(&twin_dir).unwrap();
+    let mut log = FileTxnLog::<RawTxn>::open(&twin_dir).unwrap();
+    let pending = detach_purge(&store, &mut log, &config).unwrap();
+    drop(log);
+    pending.execute().unwrap();
+
+    assert_eq!(
+        names(&dir),
+        names(&twin_dir),
+        "purge and detach_purge differ"
+    );
     names(&dir)
 }
 

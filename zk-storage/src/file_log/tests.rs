@@ -265,6 +265,57 @@ fn purge_removes_only_whole_files_that_read_from_does_not_need() {
     assert_eq!(read_all(&log, 0), seqs(4..=9));
 }
 
+#[test]
+fn detached_files_stay_on_disk_until_removed_while_the_log_goes_on() {
+    let mut h = harness();
+    let mut log = h.open();
+    for batch in [1..=3, 4..=6, 7..=9] {
+        append_all(&mut log, batch);
+        log.roll().unwrap();
+    }
+    let detached = log.detach_before(Zxid(7));
+    assert_eq!(detached.paths(), [log_path(&h, 1), log_path(&h, 4)]);
+    let starts: Vec<Zxid> = log.log_files().iter().map(|f| f.start_zxid).collect();
+    assert_eq!(starts, [Zxid(7)], "the log no longer lists them");
+    assert!(
+        h.fs.file_bytes(log_path(&h, 1)).is_some(),
+        "not removed yet"
+    );
+    // The writer goes on while the files wait for removal (on another thread, in a server).
+    append_all(&mut log, 10..=12);
+    log.sync().unwrap();
+    detached.remove().unwrap();
+    assert!(h.fs.file_bytes(log_path(&h, 1)).is_none());
+    assert!(h.fs.file_bytes(log_path(&h, 4)).is_none());
+    let log = h.crash_and_reopen(log);
+    assert_eq!(read_all(&log, 0), seqs(7..=12));
+}
+
+#[test]
+fn open_removes_what_an_interrupted_purge_left_and_the_log_reads_as_before() {
+    let mut h = harness();
+    let mut log = h.open();
+    for batch in [1..=3, 4..=6] {
+        append_all(&mut log, batch);
+        log.roll().unwrap();
+    }
+    let detached = log.detach_before(Zxid(4));
+    // What a crash part-way through DetachedLogFiles::remove leaves: the file renamed out of
+    // the log's namespace, durably, and cut short.
+    let leftover = h
+        .dir
+        .join(format!("{PURGING_PREFIX}{}", log_file_name(Zxid(1))));
+    h.fs.rename(&detached.paths()[0], &leftover).unwrap();
+    h.fs.sync_dir(&h.dir).unwrap();
+    let mut cut = h.fs.open(&leftover, true).unwrap();
+    cut.set_len(20).unwrap();
+    cut.sync_data().unwrap();
+    drop(detached);
+    let log = h.crash_and_reopen(log);
+    assert!(h.fs.file_bytes(&leftover).is_none(), "removed at open");
+    assert_eq!(read_all(&log, 0), seqs(4..=6));
+}
+
 // ---- Write faults ----
 
 /// A log with 1..=5 durable and 6..=8 appended but not synced.

@@ -13,7 +13,7 @@ use super::reader::SnapshotReader;
 use super::store::{quick_check, sort_newest_first, SnapshotInfo, SnapshotStore};
 use super::writer::SnapshotWriter;
 use crate::error::{Error, Result};
-use crate::fs::{FileHandle, FileSystem, StdFs};
+use crate::fs::{remove_gradually, FileHandle, FileSystem, StdFs};
 
 /// Snapshots in a directory (Apache's `dataDir/version-2`), compatible with Apache ZooKeeper
 /// 3.8 in both directions. See [`SnapshotStore`] for the contract.
@@ -240,11 +240,12 @@ impl SnapshotStore for FileSnapshotStore {
         result
     }
 
+    /// Removes the file a few MiB at a time ([`remove_gradually`]): a large snapshot freed at
+    /// once stalls the log's fsyncs on the same disk. A crash part-way leaves a cut snapshot,
+    /// which fails the validity check and, older than the kept ones, goes at the next purge.
     fn remove(&self, snapshot: &SnapshotInfo) -> Result<()> {
         let path = self.path_of(snapshot);
-        self.fs
-            .remove(&path)
-            .map_err(|e| io_err("remove", &path, e))
+        remove_gradually(self.fs.as_ref(), &path).map_err(|e| io_err("remove", &path, e))
     }
 }
 

@@ -15,7 +15,8 @@ use zk_zab::{EpochKind, Proposal};
 use super::sync_body::decode_sync_snapshot;
 use super::QuorumStorage;
 use crate::config::ServerConfig;
-use crate::persistence::{start_snapshot, Retention, TreeSnapshot};
+use crate::persistence::{start_snapshot, TreeSnapshot};
+use crate::retention::Retention;
 use crate::snapshotter::{Received, Snapshotter};
 use crate::{Error, Result};
 
@@ -218,8 +219,10 @@ impl Worker {
         match command {
             StorageCommand::Append(_) => unreachable!("handled above"),
             StorageCommand::TruncateAfter(zxid) => {
-                // A snapshot written meanwhile must not land beside a log it no longer fits.
+                // A snapshot written meanwhile must not land beside a log it no longer fits,
+                // nor a deletion still queued meet a file this writes.
                 self.snapshotter.wait();
+                self.retention.wait();
                 // Durable when it returns (the log's contract).
                 self.storage.persistence.log.truncate_after(zxid)?;
             }
@@ -229,8 +232,10 @@ impl Worker {
             }
             StorageCommand::InstallSnapshot { zxid, snapshot } => {
                 // Same: the leader's snapshot replaces the data directory's state, and a
-                // periodic snapshot at the same zxid would write the same file name.
+                // periodic snapshot (or a queued deletion) at the same zxid would write (or
+                // delete) the same file name.
                 self.snapshotter.wait();
+                self.retention.wait();
                 self.install_snapshot(zxid, &snapshot)?;
                 self.send(StorageEvent::SnapshotInstalled(zxid));
             }
