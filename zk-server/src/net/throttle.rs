@@ -13,7 +13,11 @@
 //! # Fairness
 //!
 //! Free slots are handed out in the order the connections asked for them (a FIFO-fair
-//! [`Semaphore`]), one request at a time, so under saturation the connections take turns.
+//! [`Semaphore`]), one request at a time, and a connection task yields after forwarding each
+//! request, so under saturation the connections take turns. The core frees slots in bursts
+//! (a group commit answers hundreds of writes at once), more than there are waiting
+//! connections; without turns, the connections that run first would take the whole burst
+//! for their read buffers and the rest would wait for the next commit.
 //! An earlier design woke every waiting connection whenever a slot freed and let them race:
 //! the first to run — the most recently woken task, through tokio's LIFO slot — took every
 //! free slot for its whole read buffer, and the same few sessions kept winning while others
@@ -99,18 +103,6 @@ impl Throttle {
                 .forget();
         }
         self.queued.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Whether requests are close to the limit (at least half of it in flight): then a
-    /// connection that was just admitted lets the others take their turn before it asks for
-    /// its next request's slot.
-    ///
-    /// The core frees slots in bursts (a group commit answers hundreds of writes at once),
-    /// more than there are waiting connections; without turns, the connections that run first
-    /// would take the whole burst for their read buffers and the rest would wait for the next
-    /// commit — a tail of one or two extra commit cycles (issue 10).
-    pub fn is_contended(&self) -> bool {
-        self.limit != 0 && self.in_flight() * 2 >= self.limit
     }
 
     /// Un-counts a request that was admitted but could not be forwarded (the core is gone).
