@@ -47,6 +47,19 @@ fn record_offsets(bytes: &[u8]) -> Vec<usize> {
     offsets
 }
 
+/// A log with one file per batch (rolled after each).
+fn log_of_files<const N: usize>(
+    h: &mut FileHarness,
+    batches: [std::ops::RangeInclusive<i64>; N],
+) -> FileTxnLog<BytesEntry> {
+    let mut log = h.open();
+    for batch in batches {
+        append_all(&mut log, batch);
+        log.roll().unwrap();
+    }
+    log
+}
+
 fn seqs(r: std::ops::RangeInclusive<i64>) -> Vec<i64> {
     r.collect()
 }
@@ -252,11 +265,7 @@ fn roll_bytes_rolls_after_a_sync_that_passes_the_limit() {
 #[test]
 fn purge_removes_only_whole_files_that_read_from_does_not_need() {
     let mut h = harness();
-    let mut log = h.open();
-    for batch in [1..=3, 4..=6, 7..=9] {
-        append_all(&mut log, batch);
-        log.roll().unwrap();
-    }
+    let mut log = log_of_files(&mut h, [1..=3, 4..=6, 7..=9]);
     log.purge_before(Zxid(5)).unwrap();
     let starts: Vec<Zxid> = log.log_files().iter().map(|f| f.start_zxid).collect();
     assert_eq!(starts, [Zxid(4), Zxid(7)], "log.4 holds zxid 5: kept");
@@ -268,11 +277,7 @@ fn purge_removes_only_whole_files_that_read_from_does_not_need() {
 #[test]
 fn detached_files_stay_on_disk_until_removed_while_the_log_goes_on() {
     let mut h = harness();
-    let mut log = h.open();
-    for batch in [1..=3, 4..=6, 7..=9] {
-        append_all(&mut log, batch);
-        log.roll().unwrap();
-    }
+    let mut log = log_of_files(&mut h, [1..=3, 4..=6, 7..=9]);
     let detached = log.detach_before(Zxid(7));
     assert_eq!(detached.paths(), [log_path(&h, 1), log_path(&h, 4)]);
     let starts: Vec<Zxid> = log.log_files().iter().map(|f| f.start_zxid).collect();
@@ -294,11 +299,7 @@ fn detached_files_stay_on_disk_until_removed_while_the_log_goes_on() {
 #[test]
 fn open_removes_what_an_interrupted_purge_left_and_the_log_reads_as_before() {
     let mut h = harness();
-    let mut log = h.open();
-    for batch in [1..=3, 4..=6] {
-        append_all(&mut log, batch);
-        log.roll().unwrap();
-    }
+    let mut log = log_of_files(&mut h, [1..=3, 4..=6]);
     let detached = log.detach_before(Zxid(4));
     // What a crash part-way through DetachedLogFiles::remove leaves: the file renamed out of
     // the log's namespace, durably, and cut short.
