@@ -406,9 +406,11 @@ impl<E: LogEntry> FileTxnLog<E> {
     /// remove and returns them, to be removed by [`DetachedLogFiles::remove`] — on another
     /// thread if need be. Removing is the slow half: unlinking a 100 MiB log file makes the
     /// file system free its blocks (tens of milliseconds on ext4), which on the thread that
-    /// appends would hold up every group commit behind it. The log never reads, writes or
-    /// names a detached file again: new files are named after zxids above every file it has
-    /// had, and [`truncate_after`](TxnLog::truncate_after) only removes files it lists.
+    /// appends would hold up every group commit behind it. The log never reads or writes a
+    /// detached file again, and [`truncate_after`](TxnLog::truncate_after) only removes files
+    /// it lists. New files are named after their first zxid, above every detached file's
+    /// unless the log is truncated below them: a caller that may truncate that far waits for
+    /// the removal first (zk-server's quorum storage does).
     pub fn detach_before(&mut self, zxid: Zxid) -> DetachedLogFiles {
         // File i is not needed if file i + 1 starts at or before `zxid`: all of file i's
         // entries are older than that.
