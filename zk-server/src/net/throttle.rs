@@ -14,10 +14,10 @@
 //!
 //! Free slots are handed out in the order the connections asked for them (a FIFO-fair
 //! [`Semaphore`]), one request at a time, and a connection task yields after forwarding each
-//! request, so under saturation the connections take turns. The core frees slots in bursts
-//! (a group commit answers hundreds of writes at once), more than there are waiting
-//! connections; without turns, the connections that run first would take the whole burst
-//! for their read buffers and the rest would wait for the next commit.
+//! write, so under saturation the connections take turns at the group commits. The core
+//! frees slots in bursts (a group commit answers hundreds of writes at once), more than there
+//! are waiting connections; without turns, the connections that run first would take the
+//! whole burst for their read buffers and the rest would wait for the next commit.
 //! An earlier design woke every waiting connection whenever a slot freed and let them race:
 //! the first to run — the most recently woken task, through tokio's LIFO slot — took every
 //! free slot for its whole read buffer, and the same few sessions kept winning while others
