@@ -7,7 +7,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use zk_proto::{Epoch, Zxid};
-use zk_zab::{Action, EpochKind, Error, Message, Proposal, Restored, Role};
+use zk_zab::{Action, EpochKind, Error, Message, Peer, Proposal, Restored, Role};
 
 fn txn(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -114,11 +114,7 @@ fn a_follower_acks_a_proposal_only_once_it_is_durable() {
 
 #[test]
 fn a_follower_acks_a_batch_made_durable_together_with_one_ack_for_its_newest_txn() {
-    let mut peer = broadcasting_follower(1, 3, 2);
-    for counter in 1..=3 {
-        peer.step(sid(3), Message::Proposal(prop(2, counter)));
-    }
-    peer.take_actions();
+    let mut peer = follower_with_three_proposals();
     peer.on_log_persisted(z(2, 3));
     assert_eq!(
         sends(&peer.take_actions()),
@@ -161,11 +157,7 @@ fn the_leader_commits_a_batch_with_one_commit_per_follower() {
 
 #[test]
 fn a_follower_commits_everything_up_to_a_commit_zxid() {
-    let mut peer = broadcasting_follower(1, 3, 2);
-    for counter in 1..=3 {
-        peer.step(sid(3), Message::Proposal(prop(2, counter)));
-    }
-    peer.take_actions();
+    let mut peer = follower_with_three_proposals();
     peer.step(sid(3), Message::Commit { zxid: z(2, 3) });
     assert_eq!(
         peer.take_actions(),
@@ -474,4 +466,14 @@ fn a_learner_reports_the_leaders_sync_answer() {
         vec![],
         "only the leader answers syncs"
     );
+}
+
+/// A follower of server 3 in epoch 2 that logged (not yet durably) proposals 1 to 3.
+fn follower_with_three_proposals() -> Peer {
+    let mut peer = broadcasting_follower(1, 3, 2);
+    for counter in 1..=3 {
+        peer.step(sid(3), Message::Proposal(prop(2, counter)));
+    }
+    peer.take_actions();
+    peer
 }

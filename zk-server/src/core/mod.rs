@@ -159,6 +159,14 @@ enum Origin {
     Server,
 }
 
+impl Origin {
+    /// Whether the proposal answers a client of this server, and so counts toward
+    /// `globalOutstandingLimit` (see [`ServerCore::outstanding_requests`]).
+    fn answers_a_client(&self) -> bool {
+        !matches!(self, Origin::Server)
+    }
+}
+
 /// A transaction proposed and not yet committed.
 #[derive(Debug, Clone)]
 struct Proposal {
@@ -498,7 +506,7 @@ impl ServerCore {
     /// Takes the oldest proposal off the queue to commit it.
     fn pop_proposal(&mut self) -> Proposal {
         let proposal = self.proposals.pop_front().expect("a proposal to commit");
-        if proposal.origin != Origin::Server {
+        if proposal.origin.answers_a_client() {
             self.client_proposals -= 1;
         }
         proposal

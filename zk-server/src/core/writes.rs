@@ -121,7 +121,7 @@ impl ServerCore {
         );
         self.last_proposed = entry.zxid();
         self.actions.push(Action::Append(entry.clone()));
-        if origin != Origin::Server {
+        if origin.answers_a_client() {
             self.client_proposals += 1;
         }
         self.proposals.push_back(Proposal { entry, origin });
